@@ -1,0 +1,52 @@
+"""The topic catalog: every Kafka topic, who writes it, who reads it, and how it is keyed.
+
+Local infrastructure creates topics from this list; the AsyncAPI document is generated from it.
+Keys are aggregate ids so all events of one aggregate stay in order on one partition.
+"""
+
+from dataclasses import dataclass, field
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    key: str
+    retention_ms: int
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    description: str
+    event_types: tuple[str, ...] = field(default=())
+
+    @property
+    def dead_letter(self) -> str:
+        """Where a consumer parks a message it cannot parse or keeps failing on."""
+        return f"{self.name}.dlt"
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        name="registration.events",
+        partitions=6,
+        key="registration id",
+        retention_ms=90 * DAY_MS,
+        producers=("registration",),
+        consumers=("billing", "notify", "ops"),
+        description="Every state change of a registration, in order per registration.",
+        event_types=("registration.submitted.v1",),
+    ),
+)
+
+
+def topic_for(event_type: str) -> Topic:
+    for topic in TOPICS:
+        if event_type in topic.event_types:
+            return topic
+    raise KeyError(f"no topic carries {event_type!r}; add it to rencontres_contracts.topics")
+
+
+def all_topic_names() -> list[str]:
+    """Every topic to create, dead-letter topics included."""
+    return [name for t in TOPICS for name in (t.name, t.dead_letter)]

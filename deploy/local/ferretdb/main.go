@@ -1,0 +1,102 @@
+// Command ferretdb runs an embedded FerretDB (MongoDB wire protocol) with the SQLite
+// backend, for local development and tests.
+//
+// It exists because the stock cmd/ferretdb cannot be built straight from the Go module
+// (it panics for want of generated build/version files), while the embeddable
+// github.com/FerretDB/FerretDB/ferretdb package can.
+//
+// Usage:
+//
+//	ferretdb -listen 127.0.0.1:27017 -data ./data [-log-level info]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
+	data := flag.String("data", "", "directory holding the SQLite databases (created if missing)")
+	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
+	flag.Parse()
+
+	if err := run(*listen, *data, *logLevel); err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb: %s\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(listen, data, logLevel string) error {
+	if data == "" {
+		return fmt.Errorf("-data is required")
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("invalid -log-level %q: %w", logLevel, err)
+	}
+
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+
+	dir, err := filepath.Abs(data)
+	if err != nil {
+		return fmt.Errorf("resolving -data: %w", err)
+	}
+
+	// FerretDB requires an existing directory and a URI path ending with "/".
+	if err = os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating -data directory: %w", err)
+	}
+
+	sqliteURL := (&url.URL{Scheme: "file", Path: strings.TrimSuffix(dir, "/") + "/", OmitHost: true}).String()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: sqliteURL,
+	})
+	if err != nil {
+		return err
+	}
+
+	logger.Info("starting FerretDB", "version", moduleVersion(), "listen", listen, "sqlite", sqliteURL)
+
+	// Run returns once ctx is canceled and all connections and the backend are closed.
+	if err = f.Run(ctx); err != nil {
+		return err
+	}
+
+	logger.Info("FerretDB stopped")
+
+	return nil
+}
+
+// moduleVersion returns the FerretDB module version compiled in, because the embedded
+// package itself reports "unknown" (its generated version files are absent).
+func moduleVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "github.com/FerretDB/FerretDB" {
+				return dep.Version
+			}
+		}
+	}
+
+	return "unknown"
+}

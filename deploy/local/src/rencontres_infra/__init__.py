@@ -1,0 +1,1 @@
+"""rencontres_infra."""

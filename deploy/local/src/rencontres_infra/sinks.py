@@ -1,0 +1,151 @@
+"""A local SMTP catcher and SMS sink that tests and people can read.
+
+One process: an SMTP server (aiosmtpd) that writes every message into a Maildir, and an HTTP
+server with the SMS provider's `POST /sms/send`, a JSON API (`/api/messages`, `/api/sms`) and a
+plain page at `/` listing both. Nothing is ever sent further.
+
+    python -m rencontres_infra.sinks --smtp-port 1025 --http-port 1080 --dir DIR
+"""
+
+import argparse
+import asyncio
+import email
+import email.policy
+import json
+import mailbox
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+
+class MaildirHandler:
+    """aiosmtpd handler: each accepted message becomes one Maildir file."""
+
+    def __init__(self, maildir: mailbox.Maildir) -> None:
+        self._maildir = maildir
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        data = raw if isinstance(raw, bytes) else str(raw).encode()
+        message = mailbox.MaildirMessage(data)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self._maildir.add(message)
+        return "250 Message accepted for delivery"
+
+
+def _summary(key: str, raw: bytes) -> dict[str, Any]:
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    text = parsed.get_body(("plain",))
+    html = parsed.get_body(("html",))
+    return {
+        "id": key,
+        "from": str(parsed["From"]),
+        "to": str(parsed["To"]),
+        "envelope_to": str(parsed["X-Envelope-To"] or ""),
+        "subject": str(parsed["Subject"]),
+        "message_id": str(parsed["Message-ID"] or ""),
+        "date": str(parsed["Date"] or ""),
+        "headers": {k: str(v) for k, v in parsed.items()},
+        "text": text.get_content() if text is not None else "",
+        "html": html.get_content() if html is not None else "",
+    }
+
+
+def create_app(directory: Path) -> tuple[FastAPI, mailbox.Maildir]:
+    maildir = mailbox.Maildir(directory / "mail", create=True)
+    sms_log = directory / "sms.jsonl"
+    app = FastAPI(title="Rencontres local mail and SMS sink")
+
+    def messages() -> list[dict[str, Any]]:
+        keys = sorted(maildir.keys())  # Maildir keys start with the delivery time
+        found = []
+        for key in keys:
+            with maildir.get_file(key) as fh:
+                found.append(_summary(key, fh.read()))
+        return found
+
+    def sms() -> list[dict[str, Any]]:
+        if not sms_log.exists():
+            return []
+        return [json.loads(line) for line in sms_log.read_text().splitlines() if line]
+
+    @app.get("/api/messages")
+    async def list_messages(to: str | None = None) -> list[dict[str, Any]]:
+        found = messages()
+        return [m for m in found if to is None or to.lower() in m["envelope_to"].lower()]
+
+    @app.delete("/api/messages", status_code=204)
+    async def clear_messages() -> None:
+        maildir.clear()
+
+    @app.post("/sms/send", status_code=202)
+    async def send_sms(request: Request) -> dict[str, str]:
+        body = await request.json()
+        if not isinstance(body, dict) or not body.get("to") or not body.get("text"):
+            raise HTTPException(422, "expected JSON with 'to' and 'text'")
+        entry = {**body, "received_at": datetime.now(UTC).isoformat()}
+        with sms_log.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return {"status": "accepted"}
+
+    @app.get("/api/sms")
+    async def list_sms(to: str | None = None) -> list[dict[str, Any]]:
+        return [s for s in sms() if to is None or s.get("to") == to]
+
+    @app.get("/", response_class=HTMLResponse)
+    async def page() -> str:
+        rows = "".join(
+            f"<tr><td>{escape(m['date'])}</td><td>{escape(m['envelope_to'])}</td>"
+            f"<td>{escape(m['subject'])}</td><td><pre>{escape(m['text'])}</pre></td></tr>"
+            for m in reversed(messages())
+        )
+        texts = "".join(
+            f"<tr><td>{escape(s['received_at'])}</td><td>{escape(str(s['to']))}</td>"
+            f"<td>{escape(str(s['text']))}</td></tr>"
+            for s in reversed(sms())
+        )
+        return (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<title>Local mail and SMS</title></head><body><h1>Emails</h1>"
+            "<table border='1'><tr><th>Date</th><th>To</th><th>Subject</th><th>Text</th></tr>"
+            f"{rows}</table><h1>SMS</h1><table border='1'><tr><th>Received</th><th>To</th>"
+            f"<th>Text</th></tr>{texts}</table></body></html>"
+        )
+
+    return app, maildir
+
+
+async def serve(directory: Path, smtp_port: int, http_port: int, host: str = "127.0.0.1") -> None:
+    app, maildir = create_app(directory)
+    loop = asyncio.get_running_loop()
+    handler = MaildirHandler(maildir)
+    smtp_server = await loop.create_server(
+        lambda: SMTP(handler, hostname="rencontres-sink", data_size_limit=10 * 1024 * 1024),
+        host=host,
+        port=smtp_port,
+    )
+    config = uvicorn.Config(app, host=host, port=http_port, log_level="warning")
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        smtp_server.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--http-port", type=int, default=1080)
+    parser.add_argument("--dir", type=Path, required=True)
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(serve(args.dir, args.smtp_port, args.http_port))
+
+
+if __name__ == "__main__":
+    main()

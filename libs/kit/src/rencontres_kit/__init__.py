@@ -1,0 +1,1 @@
+"""Service plumbing shared by the Rencontres services; business rules never live here."""

@@ -1,0 +1,44 @@
+"""`/healthz`, `/readyz` and `/metrics`, the same on every service.
+
+`/healthz` says the process answers; `/readyz` says it can do its job (database and broker
+reachable), so an orchestrator routes traffic only to ready replicas.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+Check = Callable[[], Awaitable[object]]
+
+
+def health_router(checks: Mapping[str, Check], timeout: float = 2.0) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        results = await asyncio.gather(*(_run(check, timeout) for check in checks.values()))
+        report = dict(zip(checks, results, strict=True))
+        ready = all(r == "ok" for r in report.values())
+        return JSONResponse({"ready": ready, "checks": report}, status_code=200 if ready else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _run(check: Check, timeout: float) -> str:
+    try:
+        async with asyncio.timeout(timeout):
+            result = await check()
+    except Exception as exc:
+        return f"failing: {type(exc).__name__}: {exc}"[:300]
+    return "ok" if result is not False else "failing"

@@ -1,0 +1,55 @@
+"""A FastStream Kafka broker configured the one way every service needs it."""
+
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from rencontres_kit.consumer import EventConsumer, Record
+from rencontres_kit.outbox import Publish
+
+
+def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+    """Idempotent producer, acks from every in-sync replica, no auto-created topics."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        allow_auto_create_topics=False,
+        graceful_timeout=10.0,
+    )
+
+
+def publisher(broker: KafkaBroker) -> Publish:
+    """Adapt the broker to the `Publish` callable the outbox and dead-lettering use."""
+
+    async def publish(topic: str, key: bytes, value: bytes, headers: dict[str, str]) -> Any:
+        return await broker.publish(value, topic, key=key, headers=headers)
+
+    return publish
+
+
+def record_of(message: Any) -> Record:
+    """The client-independent view of a FastStream Kafka message."""
+    raw = message.raw_message
+    return Record(raw.topic, raw.partition, raw.offset, message.body)
+
+
+def subscribe(broker: KafkaBroker, consumer: EventConsumer, topics: list[str], group: str) -> None:
+    """Feed every record of `topics` to `consumer`, committing only after it is handled.
+
+    An error that escapes the consumer (the dead-letter publish itself failed) rewinds the
+    partition so the record is read again rather than lost.
+    """
+
+    @broker.subscriber(
+        *topics,
+        group_id=group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{group}:{','.join(topics)}",
+    )
+    async def on_record(body: bytes, message: KafkaMessage) -> None:
+        await consumer.consume(record_of(message))

@@ -1,0 +1,117 @@
+"""The transactional outbox, embedded in the aggregate's own document.
+
+Without multi-document transactions, the only atomic write is one document. So a state change
+and the events it owes are written together: the document carries an `outbox` array of events
+not yet published. The relay publishes them in order (idempotent producer, acks=all) and then
+pulls each published entry out. A crash between the two re-publishes; consumers dedupe by id.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+from pymongo.asynchronous.collection import AsyncCollection
+from rencontres_contracts import CloudEvent, topic_for
+
+log = logging.getLogger(__name__)
+
+OUTBOX_FIELD = "outbox"
+
+PUBLISHED = Counter("outbox_published_total", "Events published by the outbox relay", ["topic"])
+FAILURES = Counter("outbox_publish_failures_total", "Publish attempts that failed")
+PENDING = Gauge("outbox_pending", "Documents holding events not yet published")
+
+Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Any]]
+"""publish(topic, key, value, headers): resolves once the broker acknowledged the record."""
+
+
+def outbox_entry(event: CloudEvent[Any]) -> dict[str, Any]:
+    """What a store pushes into a document's outbox in the same write as the state change."""
+    return {
+        "id": event.id,
+        "topic": topic_for(event.type).name,
+        "key": event.subject,
+        "type": event.type,
+        "value": event.to_bytes().decode(),
+        "recorded_at": datetime.now(UTC),
+    }
+
+
+class OutboxRelay:
+    """Publishes what the stores recorded, oldest document first, and retries forever.
+
+    `wake()` lets a request handler shorten the wait after a write; the poll interval bounds
+    the delay if a wake-up is missed (another replica wrote, or the process restarted).
+    """
+
+    def __init__(
+        self,
+        collections: Sequence[AsyncCollection[dict[str, Any]]],
+        publish: Publish,
+        *,
+        poll_interval: float = 0.5,
+        batch_size: int = 100,
+    ) -> None:
+        self._collections = collections
+        self._publish = publish
+        self._poll_interval = poll_interval
+        self._batch_size = batch_size
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                busy = await self.drain_once()
+            except Exception:
+                FAILURES.inc()
+                log.exception("outbox relay: publishing failed; will retry")
+                busy = False
+            if not busy:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+                except TimeoutError:
+                    pass
+
+    async def drain_once(self) -> bool:
+        """Publish one batch from every collection; True when there may be more."""
+        more = False
+        pending = 0
+        for collection in self._collections:
+            query = {f"{OUTBOX_FIELD}.0": {"$exists": True}}
+            pending += await collection.count_documents(query)
+            cursor = collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
+            docs = await cursor.to_list()
+            more |= len(docs) == self._batch_size
+            for doc in docs:
+                await self._publish_document(collection, doc)
+        PENDING.set(pending)
+        return more
+
+    async def _publish_document(
+        self, collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]
+    ) -> None:
+        for entry in doc[OUTBOX_FIELD]:
+            headers = {"content-type": "application/cloudevents+json", "ce_type": entry["type"]}
+            await self._publish(
+                entry["topic"], entry["key"].encode(), entry["value"].encode(), headers
+            )
+            await collection.update_one(
+                {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: {"id": entry["id"]}}}
+            )
+            PUBLISHED.labels(entry["topic"]).inc()

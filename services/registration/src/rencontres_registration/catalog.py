@@ -1,0 +1,104 @@
+"""The event catalog: editions, offers, prices and deadlines, read from the file staff edit."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from rencontres_contracts.events.common import BillableLine, Language
+from rencontres_contracts.events.registration import OfferKind
+
+Campus = Literal["ales", "montpellier"]
+DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "forum-2027.yaml"
+
+
+@dataclass(frozen=True)
+class Edition:
+    """A campus on a day: what a stand or a student pass is booked for."""
+
+    id: str
+    campus: Campus
+    campus_name: str
+    date: date
+    stands: int
+    student_passes: int
+    registration_deadline: datetime
+
+
+@dataclass(frozen=True)
+class Offer:
+    kind: OfferKind
+    label: dict[Language, str]
+    unit_price_excl_vat_cents: int
+    vat_rate_percent: int
+
+    @property
+    def is_free(self) -> bool:
+        return self.unit_price_excl_vat_cents == 0
+
+
+@dataclass(frozen=True)
+class Catalog:
+    forum: str
+    editions: dict[str, Edition]
+    offers: dict[str, Offer]
+    consent_version: str
+    raw: dict[str, Any]
+
+    def lines_for(
+        self, offer: Offer, edition_ids: list[str], language: Language
+    ) -> list[BillableLine]:
+        """One invoice line per edition booked; none for a free offer."""
+        if offer.is_free:
+            return []
+        return [
+            BillableLine(
+                description=f"{offer.label[language]} — {self._edition_label(eid, language)}",
+                quantity=1,
+                unit_price_excl_vat_cents=offer.unit_price_excl_vat_cents,
+                vat_rate_percent=offer.vat_rate_percent,
+            )
+            for eid in edition_ids
+        ]
+
+    def _edition_label(self, edition_id: str, language: Language) -> str:
+        edition = self.editions[edition_id]
+        return f"{edition.campus_name}, {format_day(edition.date, language)}"
+
+
+_MONTHS = {
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "en": "January February March April May June July August September October November December",
+}
+
+
+def format_day(day: date, language: Language) -> str:
+    month = _MONTHS[language].split()[day.month - 1]
+    return f"{day.day} {month} {day.year}" if language == "fr" else f"{month} {day.day}, {day.year}"
+
+
+def parse_catalog(text: str) -> Catalog:
+    """Build the catalog from its YAML text; a malformed file fails loudly at start-up."""
+    raw = yaml.safe_load(text)
+    editions = {e["id"]: Edition(**e) for e in raw["editions"]}
+    offers = {
+        kind: Offer(
+            kind=kind,
+            label=spec["label"],
+            unit_price_excl_vat_cents=int(spec["unit_price_excl_vat_cents"]),
+            vat_rate_percent=int(spec["vat_rate_percent"]),
+        )
+        for kind, spec in raw["offers"].items()
+    }
+    return Catalog(
+        forum=raw["forum"],
+        editions=editions,
+        offers=offers,
+        consent_version=raw["consent"]["data_processing_version"],
+        raw=raw,
+    )
+
+
+def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
+    return parse_catalog(path.read_text(encoding="utf-8"))
