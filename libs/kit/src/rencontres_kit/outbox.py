@@ -111,7 +111,10 @@ class OutboxRelay:
             await self._publish(
                 entry["topic"], entry["key"].encode(), entry["value"].encode(), headers
             )
+            # Pop the head only if it is still this entry: `$pull` by a field is a silent no-op
+            # on FerretDB 1.24, and popping keeps the array in publication order anyway.
             await collection.update_one(
-                {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: {"id": entry["id"]}}}
+                {"_id": doc["_id"], f"{OUTBOX_FIELD}.0.id": entry["id"]},
+                {"$pop": {OUTBOX_FIELD: -1}},
             )
             PUBLISHED.labels(entry["topic"]).inc()

@@ -1,0 +1,73 @@
+"""Fixtures shared by every test folder: the real platform, started once per test session.
+
+The stack resolves infrastructure like `make run` does (environment, then Docker, then local
+processes) but on ports shifted by 1000 (or RENCONTRES_TEST_PORT_OFFSET), so tests can run
+while a developer's `make run` is up. Everything is stopped when the session ends.
+"""
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+from rencontres_infra.stack import Endpoints, Ports, Stack, docker_answers
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    offset = int(os.environ.get("RENCONTRES_TEST_PORT_OFFSET", "1000"))
+    state = Path(tempfile.mkdtemp(prefix="rencontres-test-"))
+    with ExitStack() as cleanup:
+        given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MONGODB_URI")
+        if not given and docker_answers():
+            _containers(cleanup)
+        running = cleanup.enter_context(
+            Stack(state, Ports.from_env(offset=offset), say=lambda line: None)
+        )
+        running.start_infra()
+        running.start_services()
+        yield running
+
+
+def _containers(cleanup: ExitStack) -> None:
+    """The Docker path: official images through testcontainers, handed over by environment."""
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.mongodb import MongoDbContainer
+
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        kafka = cleanup.enter_context(KafkaContainer("apache/kafka:4.1.1").with_kraft())
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = kafka.get_bootstrap_server()
+    if not os.environ.get("MONGODB_URI"):
+        mongo = cleanup.enter_context(MongoDbContainer("mongo:8"))
+        os.environ["MONGODB_URI"] = mongo.get_connection_url()
+
+
+@pytest.fixture(scope="session")
+def endpoints(stack: Stack) -> Endpoints:
+    assert stack.endpoints
+    return stack.endpoints
+
+
+@pytest.fixture(scope="session")
+def urls(stack: Stack) -> dict[str, str]:
+    return stack.service_urls
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def mongo(endpoints: Endpoints) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        endpoints.mongodb_uri, tz_aware=True
+    )
+    yield client
+    await client.close()
