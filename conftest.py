@@ -36,8 +36,8 @@ def stack() -> Iterator[Stack]:
 
 def _containers(cleanup: ExitStack) -> None:
     """The Docker path: official images through testcontainers, handed over by environment."""
-    from testcontainers.kafka import KafkaContainer
-    from testcontainers.mongodb import MongoDbContainer
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.mongodb import MongoDbContainer
 
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         kafka = cleanup.enter_context(KafkaContainer("apache/kafka:4.1.1").with_kraft())
