@@ -6,10 +6,33 @@ from typing import Any
 from pydantic import ValidationError
 
 from rencontres_contracts.envelope import CloudEvent, EventData
-from rencontres_contracts.events.registration import RegistrationSubmittedV1
+from rencontres_contracts.events.billing import InvoicePaidV1
+from rencontres_contracts.events.pools import PoolClosedV1, PoolJoinedV1, PoolOpenedV1
+from rencontres_contracts.events.registration import (
+    ApplicationReviewedV1,
+    RegistrationCancelledV1,
+    RegistrationConfirmedV1,
+    RegistrationErasedV1,
+    RegistrationPromotedV1,
+    RegistrationReservedV1,
+    RegistrationSubmittedV1,
+)
 
 EVENT_TYPES: dict[str, type[EventData]] = {
-    model.event_type: model for model in (RegistrationSubmittedV1,)
+    model.event_type: model
+    for model in (
+        RegistrationSubmittedV1,
+        RegistrationPromotedV1,
+        RegistrationReservedV1,
+        RegistrationConfirmedV1,
+        RegistrationCancelledV1,
+        RegistrationErasedV1,
+        ApplicationReviewedV1,
+        PoolOpenedV1,
+        PoolJoinedV1,
+        PoolClosedV1,
+        InvoicePaidV1,
+    )
 }
 """Every event type the platform knows, by its CloudEvents `type`."""
 

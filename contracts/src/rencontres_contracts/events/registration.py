@@ -9,7 +9,18 @@ from rencontres_contracts.envelope import EventData
 from rencontres_contracts.events.common import BillableLine, Contact, Organisation
 
 OfferKind = Literal["stand", "pool_seat", "student_pass", "incubator_application"]
-RegistrationStatus = Literal["submitted", "reserved", "confirmed", "waitlisted"]
+RegistrationStatus = Literal[
+    "submitted",  # incubator application received, not yet reviewed
+    "under_review",
+    "waitlisted",
+    "offered",  # a place freed up and is held for this waitlisted person until a deadline
+    "reserved",  # holds a place, waits for payment
+    "confirmed",
+    "accepted",
+    "rejected",
+    "cancelled",
+]
+CancelReason = Literal["by_owner", "by_staff", "offer_expired", "pool_unfilled", "erased"]
 
 _SUBMITTED_EXAMPLE: Any = {
     "registration_id": "0193a1c2-7f00-7abc-8def-0123456789ab",
@@ -70,3 +81,155 @@ class RegistrationSubmittedV1(EventData):
         max_length=500, description="the owner's private link to the registration"
     )
     submitted_at: datetime
+
+
+_CONTACT: Any = _SUBMITTED_EXAMPLE["contact"]
+_ID: str = _SUBMITTED_EXAMPLE["registration_id"]
+_URL: str = _SUBMITTED_EXAMPLE["status_url"]
+
+
+def _examples(*examples: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+class RegistrationPromotedV1(EventData):
+    """A place freed up: it is held for this waitlisted registration until `expires_at`."""
+
+    event_type: ClassVar[str] = "registration.promoted.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = _examples(
+        {
+            "registration_id": _ID,
+            "reference": "RC-7KX4-Q2M9",
+            "offer": "stand",
+            "edition_ids": ["ales-2027-11-17"],
+            "expires_at": "2027-10-04T09:15:00Z",
+            "contact": _CONTACT,
+            "status_url": _URL,
+        }
+    )
+
+    registration_id: str = Field(min_length=1, max_length=64)
+    reference: str = Field(min_length=1, max_length=32)
+    offer: OfferKind
+    edition_ids: list[str] = Field(min_length=1, max_length=8)
+    expires_at: datetime = Field(description="after this the place goes to the next in line")
+    contact: Contact
+    status_url: str = Field(max_length=500)
+
+
+class RegistrationReservedV1(EventData):
+    """A registration took a place after waiting for it (it accepted a promotion).
+
+    Billing invoices its `lines` as it does for a submitted registration with status reserved.
+    """
+
+    event_type: ClassVar[str] = "registration.reserved.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = _examples(
+        {
+            **{k: v for k, v in _SUBMITTED_EXAMPLE.items() if k not in ("status", "submitted_at")},
+            "reserved_at": "2027-10-03T10:00:00Z",
+        }
+    )
+
+    registration_id: str = Field(min_length=1, max_length=64)
+    reference: str = Field(min_length=1, max_length=32)
+    offer: OfferKind
+    edition_ids: list[str] = Field(min_length=1, max_length=8)
+    contact: Contact
+    organisation: Organisation | None = None
+    lines: list[BillableLine] = Field(default_factory=list, max_length=16)
+    status_url: str = Field(max_length=500)
+    reserved_at: datetime
+
+
+class RegistrationConfirmedV1(EventData):
+    """A reserved registration is paid (or a free one was accepted): the place is final."""
+
+    event_type: ClassVar[str] = "registration.confirmed.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = _examples(
+        {
+            "registration_id": _ID,
+            "reference": "RC-7KX4-Q2M9",
+            "offer": "stand",
+            "edition_ids": ["ales-2027-11-17"],
+            "reason": "paid",
+            "contact": _CONTACT,
+            "status_url": _URL,
+        }
+    )
+
+    registration_id: str = Field(min_length=1, max_length=64)
+    reference: str = Field(min_length=1, max_length=32)
+    offer: OfferKind
+    edition_ids: list[str] = Field(min_length=1, max_length=8)
+    reason: Literal["paid", "free"]
+    contact: Contact
+    status_url: str = Field(max_length=500)
+
+
+class RegistrationCancelledV1(EventData):
+    """A registration ended before the event; billing credits what it invoiced."""
+
+    event_type: ClassVar[str] = "registration.cancelled.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = _examples(
+        {
+            "registration_id": _ID,
+            "reference": "RC-7KX4-Q2M9",
+            "offer": "stand",
+            "edition_ids": ["ales-2027-11-17"],
+            "previous_status": "reserved",
+            "reason": "by_owner",
+            "contact": _CONTACT,
+            "cancelled_at": "2027-10-05T08:00:00Z",
+        }
+    )
+
+    registration_id: str = Field(min_length=1, max_length=64)
+    reference: str = Field(min_length=1, max_length=32)
+    offer: OfferKind
+    edition_ids: list[str] = Field(min_length=1, max_length=8)
+    previous_status: RegistrationStatus
+    reason: CancelReason
+    contact: Contact
+    cancelled_at: datetime
+
+
+class ApplicationReviewedV1(EventData):
+    """Staff moved an incubator application along: under review, accepted or rejected."""
+
+    event_type: ClassVar[str] = "application.reviewed.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = _examples(
+        {
+            "registration_id": _ID,
+            "reference": "RC-3PQR-8XYZ",
+            "project_name": "Biochar du Gard",
+            "decision": "accepted",
+            "message": "Bienvenue dans la promotion 2027 !",
+            "contact": _CONTACT,
+            "status_url": _URL,
+        }
+    )
+
+    registration_id: str = Field(min_length=1, max_length=64)
+    reference: str = Field(min_length=1, max_length=32)
+    project_name: str = Field(min_length=1, max_length=200)
+    decision: Literal["under_review", "accepted", "rejected"]
+    message: str | None = Field(default=None, max_length=2000, description="shown to the founders")
+    contact: Contact
+    status_url: str = Field(max_length=500)
+
+
+class RegistrationErasedV1(EventData):
+    """Staff erased a person: every service forgets their personal data (legal records aside)."""
+
+    event_type: ClassVar[str] = "registration.erased.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = _examples({"registration_id": _ID, "erased_at": "2027-12-01T10:00:00Z"})
+
+    registration_id: str = Field(min_length=1, max_length=64)
+    erased_at: datetime

@@ -1,0 +1,123 @@
+"""Events of shared stands ("regroupements"), on `registration.events` keyed by pool id."""
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import ConfigDict, Field
+
+from rencontres_contracts.envelope import EventData
+from rencontres_contracts.events.common import Contact, Frozen, Organisation
+
+_POOL = "0193a1c2-8000-7abc-8def-00000000beef"
+
+
+def _examples(*examples: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+class PoolOpenedV1(EventData):
+    """An SME opened a shared stand; it holds one stand of the edition from now on."""
+
+    event_type: ClassVar[str] = "pool.opened.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = _examples(
+        {
+            "pool_id": _POOL,
+            "name": "PME du Gard",
+            "edition_id": "ales-2027-11-17",
+            "opened_by": "0193a1c2-7f00-7abc-8def-0123456789ab",
+            "min_members": 2,
+            "max_members": 4,
+            "deadline": "2027-10-27T23:59:00Z",
+        }
+    )
+
+    pool_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=120)
+    edition_id: str = Field(min_length=1, max_length=64)
+    opened_by: str = Field(min_length=1, max_length=64, description="registration id")
+    min_members: int = Field(ge=2, le=10)
+    max_members: int = Field(ge=2, le=10)
+    deadline: datetime
+
+
+class PoolJoinedV1(EventData):
+    """A member (a `pool_seat` registration) joined a shared stand."""
+
+    event_type: ClassVar[str] = "pool.joined.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = _examples(
+        {
+            "pool_id": _POOL,
+            "registration_id": "0193a1c2-7f00-7abc-8def-0123456789ac",
+            "members": 2,
+            "max_members": 4,
+        }
+    )
+
+    pool_id: str = Field(min_length=1, max_length=64)
+    registration_id: str = Field(min_length=1, max_length=64)
+    members: int = Field(ge=1, le=10)
+    max_members: int = Field(ge=2, le=10)
+
+
+class PoolMember(Frozen):
+    """One member of a closed pool, with what billing needs to invoice its share."""
+
+    registration_id: str = Field(min_length=1, max_length=64)
+    reference: str = Field(min_length=1, max_length=32)
+    organisation: Organisation
+    contact: Contact
+    share_excl_vat_cents: int = Field(ge=0)
+
+
+class PoolClosedV1(EventData):
+    """A shared stand stopped taking members; billing invoices each member its share.
+
+    `reason` is `full` (max members reached), `deadline` (closed with enough members) or
+    `unfilled` (deadline passed with fewer than `min_members`: the stand is released and the
+    members' registrations are cancelled with reason `pool_unfilled`; `members` lists them).
+    """
+
+    event_type: ClassVar[str] = "pool.closed.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = _examples(
+        {
+            "pool_id": _POOL,
+            "edition_id": "ales-2027-11-17",
+            "reason": "full",
+            "stand_price_excl_vat_cents": 60000,
+            "vat_rate_percent": 20,
+            "members": [
+                {
+                    "registration_id": "0193a1c2-7f00-7abc-8def-0123456789ab",
+                    "reference": "RC-7KX4-Q2M9",
+                    "organisation": {
+                        "legal_name": "Ceramiques du Gard SAS",
+                        "siret": "73282932000074",
+                        "billing_address": {
+                            "line1": "6 avenue de Clavières",
+                            "postal_code": "30100",
+                            "city": "Alès",
+                            "country": "FR",
+                        },
+                    },
+                    "contact": {
+                        "name": "Claire Martin",
+                        "email": "claire.martin@example.fr",
+                        "language": "fr",
+                    },
+                    "share_excl_vat_cents": 30000,
+                }
+            ],
+            "closed_at": "2027-10-27T23:59:00Z",
+        }
+    )
+
+    pool_id: str = Field(min_length=1, max_length=64)
+    edition_id: str = Field(min_length=1, max_length=64)
+    reason: Literal["full", "deadline", "unfilled"]
+    stand_price_excl_vat_cents: int = Field(ge=0)
+    vat_rate_percent: int = Field(ge=0, le=100)
+    members: list[PoolMember] = Field(max_length=10)
+    closed_at: datetime
