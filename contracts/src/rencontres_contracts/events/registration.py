@@ -18,6 +18,7 @@ RegistrationStatus = Literal[
     "confirmed",
     "accepted",
     "rejected",
+    "withdrawn",  # an incubator application its founders took back
     "cancelled",
 ]
 CancelReason = Literal["by_owner", "by_staff", "offer_expired", "pool_unfilled", "erased"]

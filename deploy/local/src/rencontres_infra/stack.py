@@ -213,7 +213,9 @@ class Stack:
 
     # ------------------------------------------------------------------ services
 
-    def start_services(self, log_to_terminal: bool = False) -> dict[str, str]:
+    def start_services(
+        self, log_to_terminal: bool = False, extra_env: dict[str, str] | None = None
+    ) -> dict[str, str]:
         assert self.endpoints, "start_infra() first"
         for name in SERVICES:
             port = getattr(self.ports, name)
@@ -223,6 +225,7 @@ class Stack:
                 **self.endpoints.env(),
                 f"{name.upper()}_PORT": str(port),
                 "REGISTRATION_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.registration}",
+                **(extra_env or {}),
             }
             log = None if log_to_terminal else self.logs / f"{name}.log"
             proc = spawn([sys.executable, "-m", f"rencontres_{name}"], log, env)

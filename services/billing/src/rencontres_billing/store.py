@@ -6,7 +6,10 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from rencontres_contracts.events.registration import RegistrationSubmittedV1
+from rencontres_contracts.events.registration import (
+    RegistrationReservedV1,
+    RegistrationSubmittedV1,
+)
 
 from rencontres_billing.domain import Totals
 
@@ -22,7 +25,12 @@ class InvoiceStore:
         await self.invoices.create_index([("registration_id", ASCENDING)])
         await self.invoices.create_index([("status", ASCENDING)])
 
-    async def draft(self, event_id: str, data: RegistrationSubmittedV1, sums: Totals) -> None:
+    async def draft(
+        self,
+        event_id: str,
+        data: RegistrationSubmittedV1 | RegistrationReservedV1,
+        sums: Totals,
+    ) -> None:
         """One draft per registration, whatever how often the event arrives."""
         document = {
             "registration_id": data.registration_id,

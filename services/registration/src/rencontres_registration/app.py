@@ -1,21 +1,30 @@
-"""Composition root: settings in, a FastAPI app with its database, broker and relay out."""
+"""Composition root: settings in, a FastAPI app with its database, broker, relay and jobs out."""
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from rencontres_contracts.events.billing import InvoicePaidV1
+from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
-from rencontres_kit.kafka import make_broker, publisher
+from rencontres_kit.kafka import make_broker, publisher, subscribe
 from rencontres_kit.mongo import connect, ping
 from rencontres_kit.outbox import OutboxRelay
 
-from rencontres_registration import routes
+from rencontres_registration import routes, staff
 from rencontres_registration.catalog import load_catalog
-from rencontres_registration.domain import RegistrationRefused
+from rencontres_registration.domain import RegistrationRefused, TransitionRefused
+from rencontres_registration.handlers import handlers
+from rencontres_registration.security import BodySizeLimit, RateLimit
 from rencontres_registration.service import Registrations
 from rencontres_registration.settings import Settings
 from rencontres_registration.store import AlreadyRegistered, RegistrationStore
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,15 +35,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = RegistrationStore(db)
     broker = make_broker(settings.kafka_bootstrap_servers, "registration")
     relay = OutboxRelay(
-        [store.registrations], publisher(broker), poll_interval=settings.outbox_poll_seconds
+        [store.registrations, store.pools],
+        publisher(broker),
+        poll_interval=settings.outbox_poll_seconds,
     )
+    registrations = Registrations(catalog, store, settings.public_base_url, relay.wake)
+    consumer = EventConsumer(
+        settings.consumer_group, db["processed_events"], publisher(broker), handlers(registrations)
+    )
+    subscribe(broker, consumer, [InvoicePaidV1.topic], settings.consumer_group)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.create_indexes()
+        await registrations.ensure_capacity()
         await broker.start()
         relay.start()
+        jobs = asyncio.create_task(_jobs(registrations, settings.jobs_interval_seconds))
         yield
+        jobs.cancel()
+        await asyncio.gather(jobs, return_exceptions=True)
         await relay.stop()
         await broker.stop()
         await client.close()
@@ -46,29 +66,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.registrations = Registrations(catalog, store, settings.public_base_url, relay.wake)
+    app.state.registrations = registrations
     app.include_router(routes.router)
+    app.include_router(staff.router)
     app.include_router(
         health_router({"mongodb": lambda: ping(db), "kafka": lambda: broker.ping(timeout=2)})
     )
     _map_errors(app)
+    app.add_middleware(
+        RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+async def _jobs(registrations: Registrations, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        with contextlib.suppress(Exception):
+            report = await registrations.run_jobs()
+            if any(report.values()):
+                log.info("jobs: %s", report)
 
 
 def _map_errors(app: FastAPI) -> None:
     @app.exception_handler(RegistrationRefused)
     async def refused(_: Request, exc: RegistrationRefused) -> JSONResponse:
         detail = [{"loc": ["body", *exc.field.split(".")], "msg": exc.message, "type": "refused"}]
-        return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+        return JSONResponse({"detail": detail}, status_code=exc.status_code)
+
+    @app.exception_handler(TransitionRefused)
+    async def transition(_: Request, exc: TransitionRefused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "status": exc.status}, status_code=409)
 
     @app.exception_handler(AlreadyRegistered)
     async def duplicate(_: Request, exc: AlreadyRegistered) -> JSONResponse:
-        existing = exc.existing
         return JSONResponse(
             {
                 "detail": "this email is already registered for this offer and edition",
-                "existing_reference": existing["reference"],
+                "existing_reference": exc.existing["reference"],
                 "hint": "the private link to that registration was sent to this email address",
             },
-            status_code=status.HTTP_409_CONFLICT,
+            status_code=409,
         )

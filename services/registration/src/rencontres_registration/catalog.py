@@ -39,12 +39,36 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class IncubatorCall:
+    id: str
+    title: dict[Language, str]
+    opens: datetime
+    closes: datetime
+
+
+@dataclass(frozen=True)
+class PoolRules:
+    min_members: int
+    max_members: int
+    deadline_days_before_edition: int
+
+
+@dataclass(frozen=True)
 class Catalog:
     forum: str
     editions: dict[str, Edition]
     offers: dict[str, Offer]
     consent_version: str
+    incubator_call: IncubatorCall
+    pools: PoolRules
+    offer_hold_hours: int
     raw: dict[str, Any]
+
+    def offer(self, kind: OfferKind) -> Offer:
+        return self.offers[kind]
+
+    def edition_label(self, edition_id: str, language: Language) -> str:
+        return self._edition_label(edition_id, language)
 
     def lines_for(
         self, offer: Offer, edition_ids: list[str], language: Language
@@ -91,11 +115,20 @@ def parse_catalog(text: str) -> Catalog:
         )
         for kind, spec in raw["offers"].items()
     }
+    pool = raw["offers"]["pool_seat"]
+    call = raw["incubator_call"]
     return Catalog(
         forum=raw["forum"],
         editions=editions,
         offers=offers,
         consent_version=raw["consent"]["data_processing_version"],
+        incubator_call=IncubatorCall(call["id"], call["title"], call["opens"], call["closes"]),
+        pools=PoolRules(
+            pool["pool_min_members"],
+            pool["pool_max_members"],
+            pool["pool_deadline_days_before_edition"],
+        ),
+        offer_hold_hours=int(raw["waiting_list"]["offer_hold_hours"]),
         raw=raw,
     )
 

@@ -1,26 +1,63 @@
-"""The registration rules, without I/O: what a valid choice is and what a new registration holds."""
+"""The registration rules, without I/O.
+
+What a valid choice is, which place a registration needs, which status changes are allowed,
+how a shared stand's price is split, and which events each change owes. The store and the
+service apply these decisions; nothing here reads a clock or a database.
+"""
 
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from rencontres_contracts.events.common import Contact, Organisation
-from rencontres_contracts.events.registration import RegistrationStatus, RegistrationSubmittedV1
+from rencontres_contracts.events.common import Contact
+from rencontres_contracts.events.registration import OfferKind, RegistrationStatus
 
-from rencontres_registration.catalog import Catalog, Offer
-from rencontres_registration.schemas import RegistrationIn
+from rencontres_registration.catalog import Catalog, Edition, Offer
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
+
+Resource = Literal["stand", "student_pass"]
+Action = Literal["cancel", "accept_offer", "expire_offer", "pay", "review", "promote", "erase"]
+
+HOLDS_A_PLACE: frozenset[RegistrationStatus] = frozenset({"reserved", "confirmed", "offered"})
+ACTIVE: frozenset[RegistrationStatus] = frozenset(
+    {"submitted", "under_review", "waitlisted", "offered", "reserved", "confirmed", "accepted"}
+)
+
+_TRANSITIONS: Mapping[Action, frozenset[RegistrationStatus]] = {
+    "cancel": ACTIVE,
+    "accept_offer": frozenset({"offered"}),
+    "expire_offer": frozenset({"offered"}),
+    "pay": frozenset({"reserved"}),
+    "review": frozenset({"submitted", "under_review"}),
+    "promote": frozenset({"waitlisted"}),
+    "erase": frozenset(ACTIVE | {"cancelled", "rejected", "withdrawn"}),
+}
 
 
 class RegistrationRefused(Exception):
     """A request that is well formed but breaks a rule; `field` is where to show the message."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.status_code = status_code
+
+
+class TransitionRefused(Exception):
+    """The registration is not in a state where this can happen (e.g. cancelling twice)."""
+
+    def __init__(self, action: Action, status: str) -> None:
+        super().__init__(f"cannot {action.replace('_', ' ')} a registration that is {status}")
+        self.action = action
+        self.status = status
+
+
+def check_transition(action: Action, status: RegistrationStatus) -> None:
+    if status not in _TRANSITIONS[action]:
+        raise TransitionRefused(action, status)
 
 
 def new_reference() -> str:
@@ -29,84 +66,96 @@ def new_reference() -> str:
     return f"RC-{chars[:4]}-{chars[4:]}"
 
 
-def check_choice(catalog: Catalog, request: RegistrationIn, now: datetime) -> Offer:
-    """The offer asked for, after checking editions, deadlines and who may take it."""
-    offer = catalog.offers.get(request.offer)
-    if offer is None:
-        raise RegistrationRefused("offer", f"unknown offer {request.offer!r}")
-    if len(set(request.edition_ids)) != len(request.edition_ids):
-        raise RegistrationRefused("edition_ids", "each edition may be chosen once")
-    for edition_id in request.edition_ids:
-        edition = catalog.editions.get(edition_id)
-        if edition is None:
-            raise RegistrationRefused("edition_ids", f"unknown edition {edition_id!r}")
-        if now > edition.registration_deadline:
-            raise RegistrationRefused("edition_ids", f"registration for {edition_id} has closed")
-    if request.offer in ("stand", "pool_seat") and request.organisation is None:
-        raise RegistrationRefused("organisation", "a company stand needs the company's details")
-    return offer
+def resource_for(offer: OfferKind) -> Resource | None:
+    """Which counted place an offer takes; a pool seat shares the stand its pool holds."""
+    if offer == "stand":
+        return "stand"
+    if offer == "student_pass":
+        return "student_pass"
+    return None
 
 
-def initial_status(offer: Offer) -> RegistrationStatus:
-    """Paid offers are reserved until billing reports them paid; free ones are confirmed."""
+def capacity_of(edition: Edition, resource: Resource) -> int:
+    return edition.stands if resource == "stand" else edition.student_passes
+
+
+def capacity_id(edition_id: str, resource: Resource) -> str:
+    return f"{edition_id}:{resource}"
+
+
+def check_edition(catalog: Catalog, edition_id: str, now: datetime) -> Edition:
+    edition = catalog.editions.get(edition_id)
+    if edition is None:
+        known = ", ".join(sorted(catalog.editions))
+        raise RegistrationRefused("edition_id", f"unknown edition {edition_id!r}; one of {known}")
+    if now > edition.registration_deadline:
+        raise RegistrationRefused("edition_id", f"registration for {edition_id} has closed")
+    return edition
+
+
+def check_incubator_call_open(catalog: Catalog, now: datetime) -> str:
+    call = catalog.incubator_call
+    if not call.opens <= now <= call.closes:
+        raise RegistrationRefused("offer", "the incubator call is not open at the moment")
+    return call.id
+
+
+def placed_status(offer: Offer, got_place: bool) -> RegistrationStatus:
+    """Where a new registration lands once its place is settled."""
     if offer.kind == "incubator_application":
         return "submitted"
+    if not got_place:
+        return "waitlisted"
     return "confirmed" if offer.is_free else "reserved"
 
 
-@dataclass(frozen=True)
-class NewRegistration:
-    """A registration ready to store, and the event that announces it."""
-
-    document: dict[str, Any]
-    event: RegistrationSubmittedV1
+def status_after_accepting(offer: Offer) -> RegistrationStatus:
+    return "confirmed" if offer.is_free else "reserved"
 
 
-def new_registration(
-    catalog: Catalog,
-    request: RegistrationIn,
-    *,
-    registration_id: str,
-    token_hash: str,
-    status_url: str,
-    now: datetime,
-) -> NewRegistration:
-    offer = check_choice(catalog, request, now)
-    contact = Contact(**request.contact.model_dump())
-    organisation = (
-        Organisation.model_validate(request.organisation.model_dump())
-        if request.organisation
-        else None
+def offer_deadline(now: datetime, hold_hours: int) -> datetime:
+    return now + timedelta(hours=hold_hours)
+
+
+def split_cents(total: int, parts: int) -> list[int]:
+    """Shares that add up to `total` exactly; the first members carry the odd cents."""
+    base, rest = divmod(total, parts)
+    return [base + (1 if i < rest else 0) for i in range(parts)]
+
+
+def pool_close_reason(
+    members: int, min_members: int, max_members: int, deadline_passed: bool
+) -> Literal["full", "deadline", "unfilled"] | None:
+    """Whether a shared stand closes now, and why; None while it stays open.
+
+    Decided: a pool left below its minimum (a single SME) at its deadline is `unfilled`: its
+    stand goes back to the edition (and so to the waiting list) and the members are cancelled
+    and told they may book a stand of their own. Nobody is silently charged a whole stand.
+    """
+    if members >= max_members:
+        return "full"
+    if not deadline_passed:
+        return None
+    return "deadline" if members >= min_members else "unfilled"
+
+
+def pool_deadline(edition: Edition, days_before: int) -> datetime:
+    """Pools close some days before the edition, and never after registrations close."""
+    start_of_day = datetime.combine(
+        edition.date, datetime.min.time(), tzinfo=edition.registration_deadline.tzinfo
     )
-    event = RegistrationSubmittedV1(
-        registration_id=registration_id,
-        reference=new_reference(),
-        offer=offer.kind,
-        edition_ids=list(request.edition_ids),
-        status=initial_status(offer),
-        contact=contact,
-        organisation=organisation,
-        lines=catalog.lines_for(offer, list(request.edition_ids), contact.language),
-        status_url=status_url,
-        submitted_at=now,
-    )
-    document = {
-        "_id": registration_id,
-        "reference": event.reference,
-        "offer": event.offer,
-        "edition_ids": event.edition_ids,
-        "status": event.status,
-        "contact": contact.model_dump(),
-        "organisation": organisation.model_dump() if organisation else None,
-        "lines": [line.model_dump() for line in event.lines],
-        "consent": {"data_processing_version": catalog.consent_version, "sms": contact.sms_consent},
-        "token_hash": token_hash,
-        "dedupe_keys": dedupe_keys(str(contact.email), offer.kind, event.edition_ids),
-        "created_at": now,
-    }
-    return NewRegistration(document=document, event=event)
+    return min(start_of_day - timedelta(days=days_before), edition.registration_deadline)
 
 
 def dedupe_keys(email: str, offer: str, edition_ids: list[str]) -> list[str]:
     """One key per edition: the same email may take an offer once per edition (unique index)."""
     return [f"{email.lower()}|{offer}|{edition_id}" for edition_id in edition_ids]
+
+
+def erased_contact(language: str) -> dict[str, Any]:
+    """What stays of a contact after erasure: nothing that identifies a person."""
+    return Contact(
+        name="(effacé)",
+        email="erased@invalid.example",
+        language=language,
+    ).model_dump()

@@ -1,38 +1,86 @@
-"""HTTP routes of the JSON API: parse, one call, a response model."""
+"""The public JSON API: parse, one call, a response model."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi import APIRouter, Body, Header, status
 
-from rencontres_registration.schemas import RegistrationIn, RegistrationOut
-from rencontres_registration.service import Registrations
+from rencontres_registration.deps import OwnedDep, RegistrationsDep
+from rencontres_registration.schemas import (
+    PoolJoinIn,
+    PoolOpenedOut,
+    PoolOpenIn,
+    PoolOut,
+    RegistrationIn,
+    RegistrationOut,
+)
 
-router = APIRouter(prefix="/api/registrations", tags=["registrations"])
+router = APIRouter(prefix="/api", tags=["public"])
+IdempotencyKey = Annotated[
+    str | None,
+    Header(max_length=128, description="repeat it to retry safely: the first result comes back"),
+]
 
 
-def _service(request: Request) -> Registrations:
-    service: Registrations = request.app.state.registrations
-    return service
-
-
-def _out(doc: dict[str, Any]) -> RegistrationOut:
+def registration_out(doc: dict[str, Any]) -> RegistrationOut:
     return RegistrationOut.model_validate({**doc, "id": doc["_id"]})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=RegistrationOut)
+def pool_out(pool: dict[str, Any]) -> PoolOut:
+    return PoolOut.model_validate({**pool, "id": pool["_id"], "members": len(pool["members"])})
+
+
+@router.get("/catalog")
+async def catalog(registrations: RegistrationsDep) -> dict[str, Any]:
+    """Editions, offers, prices, deadlines and the incubator call."""
+    raw: dict[str, Any] = registrations.catalog.raw
+    return raw
+
+
+@router.post("/registrations", status_code=status.HTTP_201_CREATED)
 async def submit(
-    body: RegistrationIn,
-    request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    body: Annotated[RegistrationIn, Body()],
+    registrations: RegistrationsDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> RegistrationOut:
-    """Register for an offer. A repeated `Idempotency-Key` returns the first registration."""
-    return _out(await _service(request).submit(body, idempotency_key))
+    """Book a stand or a student pass for one edition, or apply to the incubator."""
+    return registration_out(await registrations.submit(body, idempotency_key))
 
 
-@router.get("/{registration_id}", response_model=RegistrationOut)
-async def get_own(registration_id: str, t: str, request: Request) -> RegistrationOut:
-    """The owner's view, reached through the private link sent by email."""
-    doc = await _service(request).for_owner(registration_id, t)
-    if doc is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no registration at this link")
-    return _out(doc)
+@router.post("/pools", status_code=status.HTTP_201_CREATED)
+async def open_pool(
+    body: PoolOpenIn, registrations: RegistrationsDep, idempotency_key: IdempotencyKey = None
+) -> PoolOpenedOut:
+    """Open a shared stand and take its first seat; share the invitation link."""
+    doc, pool, url = await registrations.open_pool(body, idempotency_key)
+    return PoolOpenedOut(
+        registration=registration_out(doc), pool=pool_out(pool), invitation_url=url
+    )
+
+
+@router.post("/pools/{pool_id}/members", status_code=status.HTTP_201_CREATED)
+async def join_pool(
+    pool_id: str,
+    body: PoolJoinIn,
+    registrations: RegistrationsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> RegistrationOut:
+    """Take a seat in a shared stand with its invitation key."""
+    return registration_out(await registrations.join_pool(pool_id, body, idempotency_key))
+
+
+@router.get("/registrations/{registration_id}")
+async def get_own(doc: OwnedDep) -> RegistrationOut:
+    """The owner's view, reached through the private link (`t` is its token)."""
+    return registration_out(doc)
+
+
+@router.post("/registrations/{registration_id}/cancel")
+async def cancel_own(doc: OwnedDep, registrations: RegistrationsDep) -> RegistrationOut:
+    """Cancel a registration, or withdraw an incubator application."""
+    return registration_out(await registrations.cancel(doc, by="owner"))
+
+
+@router.post("/registrations/{registration_id}/accept")
+async def accept_offer(doc: OwnedDep, registrations: RegistrationsDep) -> RegistrationOut:
+    """Take the place offered from the waiting list, before it expires."""
+    return registration_out(await registrations.accept_offer(doc))

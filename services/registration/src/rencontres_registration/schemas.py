@@ -75,23 +75,118 @@ class OrganisationIn(Strict):
         return compact
 
 
-class RegistrationIn(Strict):
-    offer: OfferKind
-    edition_ids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
-        min_length=1, max_length=4
-    )
+EditionId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+ConsentGiven = Annotated[
+    Literal[True],
+    Field(description="consent to the processing of the data given here; required"),
+]
+School = Literal["imt_mines_ales", "enscm", "other"]
+Stage = Literal["idea", "prototype", "first_customers", "revenue"]
+
+
+class StudentIn(Strict):
+    school: School
+    school_other: ShortText | None = None
+    programme: ShortText
+    year: int = Field(ge=1, le=8, description="year of study")
+
+
+class StartupIn(Strict):
+    project_name: ShortText
+    founders: list[ShortText] = Field(min_length=1, max_length=6)
+    description: str = Field(min_length=20, max_length=2000)
+    stage: Stage
+    website: str | None = Field(default=None, max_length=200, pattern=r"^https?://[^\s<>]+$")
+
+
+class StandIn(Strict):
+    """A company books a whole stand for one edition."""
+
+    offer: Literal["stand"]
+    edition_id: EditionId
     contact: ContactIn
-    organisation: OrganisationIn | None = None
-    data_consent: Literal[True] = Field(
-        description="consent to the processing of the data given here; required"
-    )
+    organisation: OrganisationIn
+    join_waiting_list: bool = True
+    data_consent: ConsentGiven
+
+
+class StudentPassIn(Strict):
+    offer: Literal["student_pass"]
+    edition_id: EditionId
+    contact: ContactIn
+    student: StudentIn
+    join_waiting_list: bool = True
+    data_consent: ConsentGiven
+
+
+class IncubatorIn(Strict):
+    offer: Literal["incubator_application"]
+    contact: ContactIn
+    startup: StartupIn
+    data_consent: ConsentGiven
+
+
+RegistrationIn = Annotated[StandIn | StudentPassIn | IncubatorIn, Field(discriminator="offer")]
+"""What `POST /api/registrations` accepts; shared stands go through `/api/pools`."""
+
+
+class PoolOpenIn(Strict):
+    """An SME opens a shared stand and takes its first seat."""
+
+    edition_id: EditionId
+    pool_name: ShortText
+    contact: ContactIn
+    organisation: OrganisationIn
+    data_consent: ConsentGiven
+
+
+class PoolJoinIn(Strict):
+    """An SME takes a seat in a shared stand with the invitation key it was given."""
+
+    invitation_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    contact: ContactIn
+    organisation: OrganisationIn
+    data_consent: ConsentGiven
+
+
+class ReviewIn(Strict):
+    decision: Literal["under_review", "accepted", "rejected"]
+    message: str | None = Field(default=None, max_length=2000)
 
 
 class RegistrationOut(BaseModel):
+    """What the owner (and the API client that created it) sees of a registration."""
+
     id: str
     reference: str
     offer: OfferKind
     edition_ids: list[str]
     status: RegistrationStatus
     status_url: str
+    offer_expires_at: datetime | None = None
+    pool_id: str | None = None
     created_at: datetime
+
+
+class PoolOut(BaseModel):
+    id: str
+    name: str
+    edition_id: str
+    status: Literal["opening", "open", "closed", "unfilled"]
+    members: int
+    max_members: int
+    deadline: datetime
+
+
+class PoolOpenedOut(BaseModel):
+    registration: RegistrationOut
+    pool: PoolOut
+    invitation_url: str = Field(description="give it to the SMEs that share the stand")
+
+
+class StaffRegistrationOut(RegistrationOut):
+    contact: dict[str, object]
+    organisation: dict[str, object] | None = None
+    student: dict[str, object] | None = None
+    startup: dict[str, object] | None = None
+    history: list[dict[str, object]] = []

@@ -1,24 +1,63 @@
-"""What happens when someone registers: the one place that composes rules, store and relay."""
+"""What happens to a registration, in one place: submit, join a shared stand, wait, be
+promoted, accept, pay, cancel, be reviewed, be erased.
+
+Each operation is a short sequence of single-document writes, ordered so that a crash at any
+point leaves something the periodic jobs (`run_jobs`) finish or undo: a registration is
+written first in status `placing` (the unique indexes refuse duplicates before anything is
+taken), then it takes its place, then one write sets its status with the events it owes.
+"""
 
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
-from rencontres_contracts import new_event
+from rencontres_contracts.events.pools import PoolJoinedV1, PoolOpenedV1
 from rencontres_contracts.ids import new_id
 
+from rencontres_registration import events
 from rencontres_registration.catalog import Catalog
-from rencontres_registration.domain import new_registration
-from rencontres_registration.schemas import RegistrationIn
+from rencontres_registration.domain import (
+    HOLDS_A_PLACE,
+    RegistrationRefused,
+    TransitionRefused,
+    capacity_id,
+    capacity_of,
+    check_edition,
+    check_incubator_call_open,
+    check_transition,
+    dedupe_keys,
+    erased_contact,
+    new_reference,
+    offer_deadline,
+    placed_status,
+    pool_close_reason,
+    pool_deadline,
+    resource_for,
+    split_cents,
+    status_after_accepting,
+)
+from rencontres_registration.schemas import (
+    IncubatorIn,
+    PoolJoinIn,
+    PoolOpenIn,
+    StandIn,
+    StudentPassIn,
+)
 from rencontres_registration.store import RegistrationStore
 
-SOURCE = "/services/registration"
+Doc = dict[str, Any]
+Clock = Callable[[], datetime]
+PLACING_GRACE = timedelta(seconds=30)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def hash_secret(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class Registrations:
@@ -28,35 +67,470 @@ class Registrations:
         store: RegistrationStore,
         public_base_url: str,
         wake_relay: Callable[[], None],
+        clock: Clock = utcnow,
     ) -> None:
         self.catalog = catalog
         self.store = store
-        self._base_url = public_base_url.rstrip("/")
+        self.base_url = public_base_url.rstrip("/")
         self._wake_relay = wake_relay
+        self._now = clock
 
-    async def submit(self, request: RegistrationIn, idempotency_key: str | None) -> dict[str, Any]:
-        """Store a registration and its submitted event; a repeated key returns the first one."""
+    async def ensure_capacity(self) -> None:
+        for edition in self.catalog.editions.values():
+            for resource in ("stand", "student_pass"):
+                total = capacity_of(edition, resource)
+                cid = capacity_id(edition.id, resource)
+                await self.store.ensure_capacity(cid, edition.id, resource, total)
+
+    # ------------------------------------------------------------------ submit
+
+    async def submit(
+        self, request: StandIn | StudentPassIn | IncubatorIn, idempotency_key: str | None
+    ) -> Doc:
+        """Register for a stand, a student pass or the incubator; repeats return the first."""
         if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
-            return done
+            return await self._settle(done)
+        now = self._now()
+        if isinstance(request, IncubatorIn):
+            edition_ids = [check_incubator_call_open(self.catalog, now)]
+            extra: Doc = {"startup": request.startup.model_dump()}
+        else:
+            edition_ids = [check_edition(self.catalog, request.edition_id, now).id]
+            extra = {"join_waiting_list": request.join_waiting_list}
+            if isinstance(request, StudentPassIn):
+                extra["student"] = request.student.model_dump()
+            else:
+                extra["organisation"] = request.organisation.model_dump()
+        doc = self._new_document(request.offer, edition_ids, request, idempotency_key, now, extra)
+        return await self._settle(await self.store.insert_placing(doc))
+
+    def _new_document(
+        self,
+        offer: str,
+        edition_ids: list[str],
+        request: StandIn | StudentPassIn | IncubatorIn | PoolOpenIn | PoolJoinIn,
+        idempotency_key: str | None,
+        now: datetime,
+        extra: Doc,
+    ) -> Doc:
         registration_id, token = new_id(), secrets.token_urlsafe(24)
-        status_url = f"{self._base_url}/r/{registration_id}?t={token}"
-        new = new_registration(
-            self.catalog,
-            request,
-            registration_id=registration_id,
-            token_hash=hash_token(token),
-            status_url=status_url,
-            now=datetime.now(UTC),
-        )
-        event = new_event(new.event, source=SOURCE, subject=registration_id)
-        stored = await self.store.insert(
-            {**new.document, "status_url": status_url}, event, idempotency_key
+        contact = request.contact.model_dump()
+        return {
+            "_id": registration_id,
+            "reference": new_reference(),
+            "offer": offer,
+            "edition_ids": edition_ids,
+            "status": "placing",
+            "contact": contact,
+            "organisation": None,
+            "consent": {
+                "data_processing_version": self.catalog.consent_version,
+                "data_processing": True,
+                "sms": contact["sms_consent"],
+                "given_at": now,
+            },
+            "token_hash": hash_secret(token),
+            "status_url": f"{self.base_url}/r/{registration_id}?t={token}",
+            "idempotency_key": idempotency_key or f"auto:{registration_id}",
+            "dedupe_keys": dedupe_keys(contact["email"], offer, edition_ids),
+            "created_at": now,
+            "history": [],
+            **extra,
+        }
+
+    async def _settle(self, doc: Doc) -> Doc:
+        """Finish placing a registration; safe to repeat (idempotent retries, the job)."""
+        if doc["status"] != "placing":
+            return doc
+        if doc["offer"] == "pool_seat":
+            return await self._settle_pool_seat(doc)
+        offer = self.catalog.offer(doc["offer"])
+        resource = resource_for(offer.kind)
+        got_place = True
+        if resource is not None:
+            edition = self.catalog.editions[doc["edition_ids"][0]]
+            got_place = await self.store.take_place(
+                capacity_id(edition.id, resource), doc["_id"], capacity_of(edition, resource)
+            )
+        if not got_place and not doc.get("join_waiting_list", True):
+            await self.store.delete_placing(doc["_id"])
+            raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
+        return await self._placed(doc, placed_status(offer, got_place))
+
+    async def _placed(self, doc: Doc, status: Any) -> Doc:
+        event = events.submitted(self.catalog, doc, status)
+        done = await self.store.transition(
+            doc["_id"], ["placing"], {"status": status}, [event], self._history(status, "system")
         )
         self._wake_relay()
-        return stored
+        return done or await self._reload(doc["_id"])
 
-    async def for_owner(self, registration_id: str, token: str) -> dict[str, Any] | None:
+    # ------------------------------------------------------------------ shared stands
+
+    async def open_pool(
+        self, request: PoolOpenIn, idempotency_key: str | None
+    ) -> tuple[Doc, Doc, str]:
+        """An SME opens a shared stand: the pool takes one stand now and the SME its first seat.
+
+        Returns the registration, the pool and the invitation link for the other members."""
+        if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
+            settled = await self._settle(done)
+            pool = await self._pool(settled["pool_id"])
+            return settled, pool, self._invitation_url(pool["_id"], settled["pool_invitation_key"])
+        now = self._now()
+        edition = check_edition(self.catalog, request.edition_id, now)
+        rules = self.catalog.pools
+        pool_id, key = new_id(), secrets.token_urlsafe(12)
+        doc = self._new_document(
+            "pool_seat",
+            [edition.id],
+            request,
+            idempotency_key,
+            now,
+            {
+                "organisation": request.organisation.model_dump(),
+                "pool_id": pool_id,
+                "pool_role": "opener",
+                "pool_invitation_key": key,
+            },
+        )
+        stored = await self.store.insert_placing(doc)
+        if stored["_id"] == doc["_id"]:
+            await self.store.insert_pool(
+                {
+                    "_id": pool_id,
+                    "name": request.pool_name,
+                    "edition_id": edition.id,
+                    "status": "opening",
+                    "members": [doc["_id"]],
+                    "min_members": rules.min_members,
+                    "max_members": rules.max_members,
+                    "deadline": pool_deadline(edition, rules.deadline_days_before_edition),
+                    "invitation_key_hash": hash_secret(key),
+                    "opened_by": doc["_id"],
+                    "created_at": now,
+                }
+            )
+        settled = await self._settle(stored)
+        pool = await self._pool(settled["pool_id"])
+        return settled, pool, self._invitation_url(pool["_id"], settled["pool_invitation_key"])
+
+    async def join_pool(
+        self, pool_id: str, request: PoolJoinIn, idempotency_key: str | None
+    ) -> Doc:
+        if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
+            return await self._settle(done)
+        pool = await self.store.get_pool(pool_id)
+        if pool is None or not secrets.compare_digest(
+            pool["invitation_key_hash"], hash_secret(request.invitation_key)
+        ):
+            raise RegistrationRefused(
+                "invitation_key", "no shared stand matches this invitation", 404
+            )
+        now = self._now()
+        check_edition(self.catalog, pool["edition_id"], now)
+        if pool["status"] != "open" or now > pool["deadline"]:
+            raise RegistrationRefused("invitation_key", "this shared stand is closed", 409)
+        doc = self._new_document(
+            "pool_seat",
+            [pool["edition_id"]],
+            request,
+            idempotency_key,
+            now,
+            {
+                "organisation": request.organisation.model_dump(),
+                "pool_id": pool_id,
+                "pool_role": "member",
+            },
+        )
+        return await self._settle(await self.store.insert_placing(doc))
+
+    async def _settle_pool_seat(self, doc: Doc) -> Doc:
+        pool_id = doc["pool_id"]
+        if doc["pool_role"] == "opener":
+            return await self._settle_opener(doc, pool_id)
+        pool = await self._pool(pool_id)
+        joined = events.wrap(
+            PoolJoinedV1(
+                pool_id=pool_id,
+                registration_id=doc["_id"],
+                members=len(pool["members"]) + 1,
+                max_members=pool["max_members"],
+            ),
+            pool_id,
+        )
+        after = await self.store.add_member(pool_id, doc["_id"], pool["max_members"], joined)
+        if after is None:
+            after = await self._pool(pool_id)
+            if doc["_id"] not in after["members"]:
+                await self.store.delete_placing(doc["_id"])
+                raise RegistrationRefused(
+                    "invitation_key", "this shared stand is full or closed", 409
+                )
+        placed = await self._placed(doc, "reserved")
+        await self._maybe_close_pool(after)
+        return placed
+
+    async def _settle_opener(self, doc: Doc, pool_id: str) -> Doc:
+        pool = await self.store.get_pool(pool_id)
+        if pool is None:  # crashed before the pool was written: nothing was taken yet
+            await self.store.delete_placing(doc["_id"])
+            raise RegistrationRefused(
+                "edition_id", "opening the shared stand failed; try again", 503
+            )
+        edition = self.catalog.editions[pool["edition_id"]]
+        cid = capacity_id(edition.id, "stand")
+        if not await self.store.take_place(cid, pool_id, edition.stands):
+            await self.store.delete_pool(pool_id)
+            await self.store.delete_placing(doc["_id"])
+            raise RegistrationRefused(
+                "edition_id",
+                "no stand is left on this edition to share; join its waiting list",
+                409,
+            )
+        opened = events.wrap(
+            PoolOpenedV1(
+                pool_id=pool_id,
+                name=pool["name"],
+                edition_id=pool["edition_id"],
+                opened_by=doc["_id"],
+                min_members=pool["min_members"],
+                max_members=pool["max_members"],
+                deadline=pool["deadline"],
+            ),
+            pool_id,
+        )
+        await self.store.pool_transition(pool_id, "opening", {"status": "open"}, [opened])
+        return await self._placed(doc, "reserved")
+
+    async def _maybe_close_pool(self, pool: Doc) -> None:
+        reason = pool_close_reason(
+            len(pool["members"]),
+            pool["min_members"],
+            pool["max_members"],
+            self._now() > pool["deadline"],
+        )
+        if reason is not None and pool["status"] == "open":
+            await self._close_pool(pool, reason)
+
+    async def _close_pool(self, pool: Doc, reason: Literal["full", "deadline", "unfilled"]) -> None:
+        members = await self.store.members(pool["members"])
+        price = self.catalog.offer("pool_seat").unit_price_excl_vat_cents
+        shares = [0] * len(members) if reason == "unfilled" else split_cents(price, len(members))
+        event = events.pool_closed(self.catalog, pool, members, shares, reason, self._now())
+        status = "unfilled" if reason == "unfilled" else "closed"
+        closed = await self.store.pool_transition(pool["_id"], "open", {"status": status}, [event])
+        if closed is None or reason != "unfilled":
+            return
+        await self.store.release_place(capacity_id(pool["edition_id"], "stand"), pool["_id"])
+        for member in members:
+            await self._cancel(member, "pool_unfilled", by="system")
+        await self.allocate(pool["edition_id"], "stand")
+
+    async def pool_for_member(self, doc: Doc) -> Doc | None:
+        return await self.store.get_pool(doc["pool_id"]) if doc.get("pool_id") else None
+
+    def _invitation_url(self, pool_id: str, key: str) -> str:
+        return f"{self.base_url}/pools/{pool_id}/join?k={key}"
+
+    # ------------------------------------------------------------------ the owner's link
+
+    async def for_owner(self, registration_id: str, token: str) -> Doc | None:
         doc = await self.store.get(registration_id)
-        if doc is None or not secrets.compare_digest(doc["token_hash"], hash_token(token)):
+        if doc is None or not doc.get("token_hash"):
+            return None
+        if not secrets.compare_digest(doc["token_hash"], hash_secret(token)):
             return None
         return doc
+
+    async def accept_offer(self, doc: Doc) -> Doc:
+        """The waitlisted person takes the place held for them, before it expires."""
+        check_transition("accept_offer", doc["status"])
+        if self._now() > doc["offer_expires_at"]:
+            await self.expire_offers()
+            raise TransitionRefused("accept_offer", "expired")
+        offer = self.catalog.offer(doc["offer"])
+        status = status_after_accepting(offer)
+        event = (
+            events.reserved(self.catalog, doc, self._now())
+            if status == "reserved"
+            else events.confirmed(doc, "free")
+        )
+        done = await self.store.transition(
+            doc["_id"], ["offered"], {"status": status}, [event], self._history(status, "owner")
+        )
+        self._wake_relay()
+        if done is None:
+            raise TransitionRefused("accept_offer", (await self._reload(doc["_id"]))["status"])
+        return done
+
+    # ------------------------------------------------------------------ cancellation
+
+    async def cancel(self, doc: Doc, by: Literal["owner", "staff"]) -> Doc:
+        """Cancel (or withdraw an application): free what it held and offer it to the next."""
+        check_transition("cancel", doc["status"])
+        return await self._cancel(doc, "by_owner" if by == "owner" else "by_staff", by=by)
+
+    async def _cancel(self, doc: Doc, reason: Any, by: str) -> Doc:
+        status = "cancelled"
+        if doc["offer"] == "incubator_application" and reason == "by_owner":
+            status = "withdrawn"
+        event = events.cancelled(doc, reason, self._now())
+        done = await self.store.transition(
+            doc["_id"],
+            [doc["status"]],
+            {"status": status, "cancel_reason": reason, "cancelled_at": self._now()},
+            [event],
+            self._history(status, by),
+        )
+        self._wake_relay()
+        if done is None:
+            raise TransitionRefused("cancel", (await self._reload(doc["_id"]))["status"])
+        await self._free(doc)
+        return done
+
+    async def _free(self, doc: Doc) -> None:
+        """Give back what a registration that ended held: its place, or its pool seat."""
+        if doc["offer"] == "pool_seat":
+            pool = await self.store.get_pool(doc["pool_id"])
+            if pool and pool["status"] == "open":
+                await self.store.remove_member(pool["_id"], doc["_id"])
+                if len(pool["members"]) <= 1:
+                    await self._close_pool({**pool, "members": []}, "unfilled")
+            return
+        resource = resource_for(doc["offer"])
+        if resource and doc["status"] in HOLDS_A_PLACE:
+            edition_id = doc["edition_ids"][0]
+            await self.store.release_place(capacity_id(edition_id, resource), doc["_id"])
+            await self.allocate(edition_id, resource)
+
+    # ------------------------------------------------------------------ waiting list
+
+    async def allocate(self, edition_id: str, resource: Literal["stand", "student_pass"]) -> int:
+        """Offer free places to the first in line; safe to run any number of times."""
+        edition = self.catalog.editions[edition_id]
+        cid, total = capacity_id(edition_id, resource), capacity_of(edition, resource)
+        promoted = 0
+        while (first := await self.store.first_waitlisted(edition_id, resource)) is not None:
+            if not await self.store.take_place(cid, first["_id"], total):
+                break
+            expires = offer_deadline(self._now(), self.catalog.offer_hold_hours)
+            done = await self.store.transition(
+                first["_id"],
+                ["waitlisted"],
+                {"status": "offered", "offer_expires_at": expires},
+                [events.promoted(first, expires)],
+                self._history("offered", "system"),
+            )
+            if done is None:  # it moved on meanwhile; give the place back and look again
+                await self.store.release_place(cid, first["_id"])
+                continue
+            promoted += 1
+        if promoted:
+            self._wake_relay()
+        return promoted
+
+    async def expire_offers(self) -> int:
+        expired = await self.store.expired_offers(self._now())
+        for doc in expired:
+            try:
+                await self._cancel(doc, "offer_expired", by="system")
+            except TransitionRefused:
+                continue  # accepted or cancelled in the meantime
+        return len(expired)
+
+    # ------------------------------------------------------------------ billing, staff
+
+    async def mark_paid(self, registration_ids: list[str]) -> None:
+        """Billing reports an invoice paid: its reserved registrations become confirmed."""
+        for registration_id in registration_ids:
+            doc = await self.store.get(registration_id)
+            if doc is None or doc["status"] != "reserved":
+                continue  # already confirmed (a redelivery), cancelled, or erased
+            await self.store.transition(
+                registration_id,
+                ["reserved"],
+                {"status": "confirmed", "paid": True},
+                [events.confirmed(doc, "paid")],
+                self._history("confirmed", "billing"),
+            )
+        self._wake_relay()
+
+    async def review(self, doc: Doc, decision: str, message: str | None) -> Doc:
+        if doc["offer"] != "incubator_application":
+            raise RegistrationRefused("decision", "only incubator applications are reviewed")
+        check_transition("review", doc["status"])
+        done = await self.store.transition(
+            doc["_id"],
+            [doc["status"]],
+            {"status": decision, "review_message": message},
+            [events.reviewed(doc, decision, message)],
+            self._history(decision, "staff"),
+        )
+        self._wake_relay()
+        if done is None:
+            raise TransitionRefused("review", (await self._reload(doc["_id"]))["status"])
+        return done
+
+    async def erase(self, doc: Doc) -> Doc:
+        """Forget the person: cancel what is active, then blank every personal field."""
+        if doc["status"] not in ("cancelled", "rejected", "withdrawn", "erased", "placing"):
+            doc = await self._cancel(doc, "erased", by="staff")
+        now = self._now()
+        done = await self.store.transition(
+            doc["_id"],
+            [doc["status"]],
+            {
+                "contact": erased_contact(doc["contact"]["language"]),
+                "organisation": None,
+                "student": None,
+                "startup": None,
+                "dedupe_keys": [f"erased:{doc['_id']}"],
+                "token_hash": "",
+                "status_url": "",
+                "erased_at": now,
+            },
+            [events.erased(doc["_id"], now)],
+            self._history("erased", "staff"),
+        )
+        self._wake_relay()
+        return done or await self._reload(doc["_id"])
+
+    # ------------------------------------------------------------------ periodic jobs
+
+    async def run_jobs(self) -> dict[str, int]:
+        """Everything time moves along; each step is safe to run twice or concurrently."""
+        report = {"offers_expired": await self.expire_offers(), "pools_closed": 0, "resumed": 0}
+        for pool in await self.store.pools_past_deadline(self._now()):
+            await self._maybe_close_pool(pool)
+            report["pools_closed"] += 1
+        for doc in await self.store.stuck_placing(self._now() - PLACING_GRACE):
+            try:
+                await self._settle(doc)
+            except RegistrationRefused:
+                pass  # it could not be placed and was removed
+            report["resumed"] += 1
+        promoted = 0
+        for edition_id in self.catalog.editions:
+            promoted += await self.allocate(edition_id, "stand")
+            promoted += await self.allocate(edition_id, "student_pass")
+        report["promoted"] = promoted
+        return report
+
+    # ------------------------------------------------------------------ helpers
+
+    async def get(self, registration_id: str) -> Doc | None:
+        return await self.store.get(registration_id)
+
+    async def _reload(self, registration_id: str) -> Doc:
+        doc = await self.store.get(registration_id)
+        assert doc is not None, registration_id
+        return doc
+
+    async def _pool(self, pool_id: str) -> Doc:
+        pool = await self.store.get_pool(pool_id)
+        assert pool is not None, pool_id
+        return pool
+
+    def _history(self, status: str, by: str) -> Doc:
+        return {"at": self._now(), "status": status, "by": by}

@@ -32,12 +32,26 @@ class Settings(BaseSettings):
     catalog_path: Path = DEFAULT_CATALOG
     staff_token: str = DEV_STAFF_TOKEN
     outbox_poll_seconds: float = 0.5
+    jobs_interval_seconds: float = Field(
+        default=30.0, description="how often offers expire, pools close and waiting lists move"
+    )
+    consumer_group: str = "registration"
+    rate_limit_per_second: float = Field(
+        default=2.0, description="sustained public POSTs per client address; 0 disables"
+    )
+    rate_limit_burst: int = 20
+    max_body_bytes: int = 64 * 1024
+    csrf_secret: str = "dev-csrf-secret-change-me"
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> "Settings":
         if self.environment == "production" and self.staff_token == DEV_STAFF_TOKEN:
             raise ValueError(
                 "set REGISTRATION_STAFF_TOKEN: the development token is refused in production"
+            )
+        if self.environment == "production" and self.csrf_secret.startswith("dev-"):
+            raise ValueError(
+                "set REGISTRATION_CSRF_SECRET: the development secret is refused in production"
             )
         if self.environment == "production" and len(self.staff_token) < 32:
             raise ValueError(

@@ -1,65 +1,210 @@
-"""The only code that talks to the registration database."""
+"""The only code that talks to the registration database.
 
+Three collections: `registrations` (one document per registration, with the events it still
+owes in `outbox`), `capacity` (one document per edition and kind of place; its `holders`
+array holds the ids that took a place, so the count can never drift from who holds it), and
+`pools` (shared stands; members and the pool's own outbox). Every change is one conditional
+document write; nothing relies on multi-document transactions.
+"""
+
+from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from rencontres_contracts import CloudEvent
 from rencontres_kit.outbox import OUTBOX_FIELD, outbox_entry
 
 Doc = dict[str, Any]
+HIDDEN = {OUTBOX_FIELD: 0}
 
 
 class AlreadyRegistered(Exception):
-    """The same email already holds this offer for one of these editions."""
+    """The same email already holds this offer for this edition."""
 
     def __init__(self, existing: Doc) -> None:
         super().__init__(existing["reference"])
         self.existing = existing
 
 
+def _changes(set_fields: Doc, events: list[CloudEvent[Any]], history: Doc | None) -> dict[str, Any]:
+    update: dict[str, Any] = {"$set": set_fields}
+    push: Doc = {}
+    if events:
+        push[OUTBOX_FIELD] = {"$each": [outbox_entry(e) for e in events]}
+    if history:
+        push["history"] = history
+    if push:
+        update["$push"] = push
+    return update
+
+
 class RegistrationStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.registrations = db["registrations"]
+        self.capacity = db["capacity"]
+        self.pools = db["pools"]
 
     async def create_indexes(self) -> None:
-        await self.registrations.create_index(
-            [("dedupe_keys", ASCENDING)], unique=True, name="one_per_email_offer_edition"
-        )
-        await self.registrations.create_index(
-            [("idempotency_key", ASCENDING)], unique=True, name="idempotency_key"
-        )
-        await self.registrations.create_index([("reference", ASCENDING)], unique=True)
+        r = self.registrations
+        await r.create_index([("dedupe_keys", ASCENDING)], unique=True, name="one_per_offer")
+        await r.create_index([("idempotency_key", ASCENDING)], unique=True, name="idempotency")
+        await r.create_index([("reference", ASCENDING)], unique=True, name="reference")
+        await r.create_index([("status", ASCENDING), ("edition_ids", ASCENDING)])
+        await self.pools.create_index([("status", ASCENDING)])
 
-    async def by_idempotency_key(self, key: str) -> Doc | None:
-        return await self.registrations.find_one({"idempotency_key": key})
+    # ------------------------------------------------------------------ registrations
 
     async def get(self, registration_id: str) -> Doc | None:
-        return await self.registrations.find_one({"_id": registration_id}, {OUTBOX_FIELD: 0})
+        return await self.registrations.find_one({"_id": registration_id}, HIDDEN)
 
-    async def insert(
-        self, document: Doc, event: CloudEvent[Any], idempotency_key: str | None
-    ) -> Doc:
-        """Store the registration and the event it owes in one write.
+    async def by_idempotency_key(self, key: str) -> Doc | None:
+        return await self.registrations.find_one({"idempotency_key": key}, HIDDEN)
 
-        A repeat of an idempotency key returns the first registration; a clash on the
-        email/offer/edition key raises AlreadyRegistered with the existing one.
-        """
-        # Every document carries a key (its own id when the client gave none): FerretDB has no
-        # partial indexes, and a unique index must not see two documents without one.
-        key = idempotency_key or f"auto:{document['_id']}"
-        doc = {**document, "idempotency_key": key, OUTBOX_FIELD: [outbox_entry(event)]}
+    async def insert_placing(self, document: Doc) -> Doc:
+        """Write a new registration before it takes any place: the unique indexes reject a
+        duplicate here, before anything else is touched. A repeated idempotency key returns
+        the first registration; an email/offer/edition clash raises AlreadyRegistered."""
         try:
-            await self.registrations.insert_one(doc)
+            await self.registrations.insert_one(document)
         except DuplicateKeyError:
-            existing = idempotency_key and await self.by_idempotency_key(idempotency_key)
+            existing = await self.by_idempotency_key(document["idempotency_key"])
             if existing:
                 return existing
             clash = await self.registrations.find_one(
-                {"dedupe_keys": {"$in": document["dedupe_keys"]}}
+                {"dedupe_keys": {"$in": document["dedupe_keys"]}}, HIDDEN
             )
             if clash is None:
                 raise
             raise AlreadyRegistered(clash) from None
-        return doc
+        return document
+
+    async def delete_placing(self, registration_id: str) -> None:
+        """Forget a registration that never got past placing (its pool was full): it owes
+        no event and holds nothing."""
+        await self.registrations.delete_one({"_id": registration_id, "status": "placing"})
+
+    async def transition(
+        self,
+        registration_id: str,
+        from_statuses: list[str],
+        set_fields: Doc,
+        events: list[CloudEvent[Any]],
+        history: Doc | None = None,
+    ) -> Doc | None:
+        """Change a registration only if it is still in one of `from_statuses`, recording the
+        events it owes in the same write. None when it had moved on (a concurrent change)."""
+        return await self.registrations.find_one_and_update(
+            {"_id": registration_id, "status": {"$in": from_statuses}},
+            _changes(set_fields, events, history),
+            projection=HIDDEN,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def first_waitlisted(self, edition_id: str, offer: str) -> Doc | None:
+        cursor = self.registrations.find(
+            {"status": "waitlisted", "edition_ids": edition_id, "offer": offer}, HIDDEN
+        )
+        found = await cursor.sort("_id", ASCENDING).limit(1).to_list()
+        return found[0] if found else None
+
+    async def expired_offers(self, now: datetime) -> list[Doc]:
+        query = {"status": "offered", "offer_expires_at": {"$lt": now}}
+        return await self.registrations.find(query, HIDDEN).to_list()
+
+    async def stuck_placing(self, before: datetime) -> list[Doc]:
+        query = {"status": "placing", "created_at": {"$lt": before}}
+        return await self.registrations.find(query, HIDDEN).to_list()
+
+    async def statuses_of(self, ids: list[str]) -> dict[str, str]:
+        cursor = self.registrations.find({"_id": {"$in": ids}}, {"status": 1})
+        return {doc["_id"]: doc["status"] for doc in await cursor.to_list()}
+
+    async def search(self, filters: Doc, limit: int, skip: int = 0) -> list[Doc]:
+        cursor = self.registrations.find(filters, HIDDEN).sort("_id", ASCENDING)
+        return await cursor.skip(skip).limit(limit).to_list()
+
+    async def count(self, filters: Doc) -> int:
+        return await self.registrations.count_documents(filters)
+
+    # ------------------------------------------------------------------ capacity
+
+    async def ensure_capacity(
+        self, capacity_id: str, edition_id: str, resource: str, total: int
+    ) -> None:
+        """Create or resize a counter from the catalog; who holds a place is never touched."""
+        await self.capacity.update_one(
+            {"_id": capacity_id},
+            {"$set": {"edition_id": edition_id, "resource": resource, "total": total}},
+            upsert=True,
+        )
+
+    async def take_place(self, capacity_id: str, holder: str, total: int) -> bool:
+        """Atomically add `holder` if a place is free (or it already holds one)."""
+        taken = await self.capacity.find_one_and_update(
+            {
+                "_id": capacity_id,
+                "$or": [{"holders": holder}, {f"holders.{total - 1}": {"$exists": False}}],
+            },
+            {"$addToSet": {"holders": holder}},
+            projection={"_id": 1},
+        )
+        return taken is not None
+
+    async def release_place(self, capacity_id: str, holder: str) -> None:
+        await self.capacity.update_one({"_id": capacity_id}, {"$pull": {"holders": holder}})
+
+    async def capacities(self) -> list[Doc]:
+        return await self.capacity.find({}).sort("_id", ASCENDING).to_list()
+
+    # ------------------------------------------------------------------ pools
+
+    async def insert_pool(self, pool: Doc) -> None:
+        await self.pools.insert_one(pool)
+
+    async def get_pool(self, pool_id: str) -> Doc | None:
+        return await self.pools.find_one({"_id": pool_id}, HIDDEN)
+
+    async def delete_pool(self, pool_id: str) -> None:
+        await self.pools.delete_one({"_id": pool_id, "status": "opening"})
+
+    async def add_member(
+        self, pool_id: str, registration_id: str, max_members: int, event: CloudEvent[Any]
+    ) -> Doc | None:
+        """Add a member to an open pool that has room, with its joined event, in one write."""
+        return await self.pools.find_one_and_update(
+            {
+                "_id": pool_id,
+                "status": "open",
+                "members": {"$ne": registration_id},
+                f"members.{max_members - 1}": {"$exists": False},
+            },
+            {
+                "$push": {"members": registration_id, OUTBOX_FIELD: outbox_entry(event)},
+            },
+            projection=HIDDEN,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def pool_transition(
+        self, pool_id: str, from_status: str, set_fields: Doc, events: list[CloudEvent[Any]]
+    ) -> Doc | None:
+        return await self.pools.find_one_and_update(
+            {"_id": pool_id, "status": from_status},
+            _changes(set_fields, events, None),
+            projection=HIDDEN,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def remove_member(self, pool_id: str, registration_id: str) -> None:
+        await self.pools.update_one({"_id": pool_id}, {"$pull": {"members": registration_id}})
+
+    async def pools_past_deadline(self, now: datetime) -> list[Doc]:
+        query = {"status": "open", "deadline": {"$lt": now}}
+        return await self.pools.find(query, HIDDEN).to_list()
+
+    async def members(self, ids: list[str]) -> list[Doc]:
+        docs = await self.registrations.find({"_id": {"$in": ids}}, HIDDEN).to_list()
+        order = {rid: i for i, rid in enumerate(ids)}
+        return sorted(docs, key=lambda d: order[d["_id"]])

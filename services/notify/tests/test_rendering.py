@@ -1,0 +1,103 @@
+"""The `registration.submitted.v1` templates render for every language, offer and status."""
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+import pytest
+from rencontres_contracts.events.common import BillableLine, Contact, Language
+from rencontres_contracts.events.registration import (
+    OfferKind,
+    RegistrationStatus,
+    RegistrationSubmittedV1,
+)
+from rencontres_notify.rendering import _ENV, has_template, render_email, render_sms
+
+EVENT = RegistrationSubmittedV1.event_type
+LANGUAGES: tuple[str, ...] = get_args(Language)
+OFFERS: tuple[str, ...] = get_args(OfferKind)
+STATUSES: tuple[str, ...] = get_args(RegistrationStatus)
+STATUS_URL = "https://forum.example/r/0193a1c2?t=Zk3&u=1"
+
+
+def context(
+    *, language: str = "fr", offer: str = "stand", status: str = "reserved", name: str = "Claire"
+) -> dict[str, Any]:
+    """What the handler passes to the templates: the event data dumped as JSON."""
+    data = RegistrationSubmittedV1(
+        registration_id="0193a1c2-7f00-7abc-8def-0123456789ab",
+        reference="RC-7KX4-Q2M9",
+        offer=offer,  # type: ignore[arg-type]
+        edition_ids=["ales-2026-11-18"],
+        status=status,  # type: ignore[arg-type]
+        contact=Contact(name=name, email="claire@example.fr", language=language),  # type: ignore[arg-type]
+        lines=[
+            BillableLine(
+                description="Stand — Forum Alès",
+                quantity=1,
+                unit_price_excl_vat_cents=60000,
+            )
+        ],
+        status_url=STATUS_URL,
+        submitted_at=datetime(2026, 10, 2, 9, 15, tzinfo=UTC),
+    )
+    return data.model_dump(mode="json")
+
+
+def test_every_language_has_the_four_templates() -> None:
+    assert set(LANGUAGES) == {"fr", "en"}
+    for language, name in itertools.product(
+        LANGUAGES, ("subject.txt", "body.txt", "body.html", "sms.txt")
+    ):
+        assert has_template(EVENT, language, name), (language, name)
+
+
+@pytest.mark.parametrize(
+    ("language", "offer", "status"), list(itertools.product(LANGUAGES, OFFERS, STATUSES))
+)
+def test_renders_every_combination_completely(language: str, offer: str, status: str) -> None:
+    ctx = context(language=language, offer=offer, status=status)
+    email = render_email(EVENT, language, ctx)
+    sms = render_sms(EVENT, language, ctx)
+    for part in (email.subject, email.text, email.html, sms):
+        assert part.strip()
+        assert "{{" not in part and "}}" not in part and "{%" not in part and "%}" not in part
+    assert "RC-7KX4-Q2M9" in email.subject
+    assert "\n" not in email.subject and "  " not in email.subject
+    assert "RC-7KX4-Q2M9" in sms and "\n" not in sms
+    assert "Claire" in email.text and "Claire" in email.html
+    assert STATUS_URL in email.text
+    assert 'href="https://forum.example/r/0193a1c2?t=Zk3&amp;u=1"' in email.html
+    greeting = {"fr": "Bonjour Claire", "en": "Hello Claire"}[language]
+    assert greeting in email.text
+    incubator = offer == "incubator_application"
+    assert (("incubateur" if language == "fr" else "incubator") in email.text) is incubator
+    # The price list appears exactly when the stand is reserved (payment pending).
+    assert ("600,00 €" in email.text) is (status == "reserved")
+    assert ("600,00 €" in email.html) is (status == "reserved")
+
+
+def test_contact_name_is_escaped_in_html_only() -> None:
+    name = '<script>alert("x")</script>'
+    email = render_email(EVENT, "fr", context(name=name))
+    assert "<script>" not in email.html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in email.html
+    assert "<script>" not in email.subject and "&lt;" not in email.subject
+    assert name in email.text  # plain text is not HTML: no entities there
+
+
+def test_euros_filter_formats_french_amounts() -> None:
+    euros = _ENV.filters["euros"]
+    assert euros(60000) == "600,00 €"
+    assert euros(5) == "0,05 €"
+    assert euros(0) == "0,00 €"
+    assert euros(1234567) == "12 345,67 €"
+
+
+def test_english_and_french_texts_differ() -> None:
+    fr = render_email(EVENT, "fr", context(language="fr"))
+    en = render_email(EVENT, "en", context(language="en"))
+    assert "Inscription enregistrée" in fr.subject
+    assert "Registration received" in en.subject
+    assert "600,00 € HT" in fr.text
+    assert "600,00 € excl. VAT" in en.text

@@ -1,0 +1,137 @@
+"""Contract events built from stored registrations: the mapping lives here and only here."""
+
+from datetime import datetime
+from typing import Any
+
+from rencontres_contracts import CloudEvent, EventData, new_event
+from rencontres_contracts.events.common import Contact, Organisation
+from rencontres_contracts.events.pools import PoolClosedV1, PoolMember
+from rencontres_contracts.events.registration import (
+    ApplicationReviewedV1,
+    CancelReason,
+    RegistrationCancelledV1,
+    RegistrationConfirmedV1,
+    RegistrationErasedV1,
+    RegistrationPromotedV1,
+    RegistrationReservedV1,
+    RegistrationStatus,
+    RegistrationSubmittedV1,
+)
+
+from rencontres_registration.catalog import Catalog
+
+SOURCE = "/services/registration"
+Doc = dict[str, Any]
+
+
+def wrap(data: EventData, subject: str) -> CloudEvent[Any]:
+    return new_event(data, source=SOURCE, subject=subject)
+
+
+def _contact(doc: Doc) -> Contact:
+    return Contact.model_validate(doc["contact"])
+
+
+def _organisation(doc: Doc) -> Organisation | None:
+    return Organisation.model_validate(doc["organisation"]) if doc.get("organisation") else None
+
+
+def _common(doc: Doc) -> dict[str, Any]:
+    return {
+        "registration_id": doc["_id"],
+        "reference": doc["reference"],
+        "offer": doc["offer"],
+        "edition_ids": doc["edition_ids"],
+        "contact": _contact(doc),
+    }
+
+
+def submitted(catalog: Catalog, doc: Doc, status: RegistrationStatus) -> CloudEvent[Any]:
+    lines = []
+    if doc["offer"] != "pool_seat":  # a seat's share is known when its pool closes
+        offer = catalog.offer(doc["offer"])
+        lines = catalog.lines_for(offer, doc["edition_ids"], doc["contact"]["language"])
+    data = RegistrationSubmittedV1(
+        **_common(doc),
+        status=status,
+        organisation=_organisation(doc),
+        lines=lines,
+        status_url=doc["status_url"],
+        submitted_at=doc["created_at"],
+    )
+    return wrap(data, doc["_id"])
+
+
+def promoted(doc: Doc, expires_at: datetime) -> CloudEvent[Any]:
+    data = RegistrationPromotedV1(
+        **_common(doc), expires_at=expires_at, status_url=doc["status_url"]
+    )
+    return wrap(data, doc["_id"])
+
+
+def reserved(catalog: Catalog, doc: Doc, now: datetime) -> CloudEvent[Any]:
+    offer = catalog.offer(doc["offer"])
+    data = RegistrationReservedV1(
+        **_common(doc),
+        organisation=_organisation(doc),
+        lines=catalog.lines_for(offer, doc["edition_ids"], doc["contact"]["language"]),
+        status_url=doc["status_url"],
+        reserved_at=now,
+    )
+    return wrap(data, doc["_id"])
+
+
+def confirmed(doc: Doc, reason: str) -> CloudEvent[Any]:
+    data = RegistrationConfirmedV1(**_common(doc), reason=reason, status_url=doc["status_url"])
+    return wrap(data, doc["_id"])
+
+
+def cancelled(doc: Doc, reason: CancelReason, now: datetime) -> CloudEvent[Any]:
+    data = RegistrationCancelledV1(
+        **_common(doc), previous_status=doc["status"], reason=reason, cancelled_at=now
+    )
+    return wrap(data, doc["_id"])
+
+
+def reviewed(doc: Doc, decision: str, message: str | None) -> CloudEvent[Any]:
+    data = ApplicationReviewedV1(
+        registration_id=doc["_id"],
+        reference=doc["reference"],
+        project_name=doc["startup"]["project_name"],
+        decision=decision,
+        message=message,
+        contact=_contact(doc),
+        status_url=doc["status_url"],
+    )
+    return wrap(data, doc["_id"])
+
+
+def erased(registration_id: str, now: datetime) -> CloudEvent[Any]:
+    return wrap(
+        RegistrationErasedV1(registration_id=registration_id, erased_at=now), registration_id
+    )
+
+
+def pool_closed(
+    catalog: Catalog, pool: Doc, members: list[Doc], shares: list[int], reason: str, now: datetime
+) -> CloudEvent[Any]:
+    offer = catalog.offer("pool_seat")
+    data = PoolClosedV1(
+        pool_id=pool["_id"],
+        edition_id=pool["edition_id"],
+        reason=reason,
+        stand_price_excl_vat_cents=offer.unit_price_excl_vat_cents,
+        vat_rate_percent=offer.vat_rate_percent,
+        members=[
+            PoolMember(
+                registration_id=m["_id"],
+                reference=m["reference"],
+                organisation=Organisation.model_validate(m["organisation"]),
+                contact=_contact(m),
+                share_excl_vat_cents=share,
+            )
+            for m, share in zip(members, shares, strict=True)
+        ],
+        closed_at=now,
+    )
+    return wrap(data, pool["_id"])

@@ -1,0 +1,103 @@
+"""Abuse limits on the public surface: request size and a per-client rate on POSTs."""
+
+import math
+import time
+from collections import OrderedDict
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class TooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """413 for a body larger than `max_bytes`, whether or not Content-Length is declared."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _refuse(send, 413, b'{"detail":"request body too large"}')
+            return
+        seen = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracking_send)
+        except TooLarge:
+            if not started:
+                await _refuse(send, 413, b'{"detail":"request body too large"}')
+
+
+class RateLimit:
+    """Token bucket per client address on POST requests: `rate` per second, `burst` at once.
+
+    Kept in process memory: each replica limits on its own, which is enough to stop a script
+    hammering one form; a shared limiter belongs in front of the replicas.
+    """
+
+    def __init__(self, app: ASGIApp, rate: float, burst: int, max_clients: int = 10_000) -> None:
+        self.app, self.rate, self.burst, self.max_clients = app, rate, burst, max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and self.rate > 0:
+            wait = self._take(_client(scope))
+            if wait > 0:
+                retry = str(max(1, math.ceil(wait)))
+                body = b'{"detail":"too many requests; retry after ' + retry.encode() + b' s"}'
+                await _refuse(send, 429, body, [(b"retry-after", retry.encode())])
+                return
+        await self.app(scope, receive, send)
+
+    def _take(self, client: str) -> float:
+        now = time.monotonic()
+        tokens, last = self._buckets.pop(client, (float(self.burst), now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens >= 1:
+            self._buckets[client] = (tokens - 1, now)
+            wait = 0.0
+        else:
+            self._buckets[client] = (tokens, now)
+            wait = (1 - tokens) / self.rate
+        while len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+async def _refuse(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *(headers or [])],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,163 @@
+"""The staff API: find, review, cancel on behalf, erase, export. Every route needs the token."""
+
+import csv
+import io
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from rencontres_contracts.events.registration import OfferKind, RegistrationStatus
+
+from rencontres_registration.deps import RegistrationDep, RegistrationsDep, _staff
+from rencontres_registration.schemas import ReviewIn, StaffRegistrationOut
+
+router = APIRouter(prefix="/api/staff", tags=["staff"], dependencies=[Depends(_staff)])
+
+CSV_COLUMNS = [
+    "reference", "status", "offer", "edition", "created_at", "name", "email", "phone",
+    "sms_consent", "organisation", "siret", "school", "project", "pool_id",
+]  # fmt: skip
+
+
+def staff_out(doc: dict[str, Any]) -> StaffRegistrationOut:
+    return StaffRegistrationOut.model_validate({**doc, "id": doc["_id"]})
+
+
+def _filters(
+    q: str | None, offer: str | None, status: str | None, edition_id: str | None
+) -> dict[str, Any]:
+    filters: dict[str, Any] = {"status": {"$ne": "placing"}}
+    if offer:
+        filters["offer"] = offer
+    if status:
+        filters["status"] = status
+    if edition_id:
+        filters["edition_ids"] = edition_id
+    if q:
+        pattern = {"$regex": re.escape(q.strip()), "$options": "i"}
+        filters["$or"] = [
+            {"reference": pattern},
+            {"contact.email": pattern},
+            {"contact.name": pattern},
+            {"organisation.legal_name": pattern},
+            {"startup.project_name": pattern},
+        ]
+    return filters
+
+
+class Search:
+    """Query parameters of the list and the CSV export."""
+
+    def __init__(
+        self,
+        q: Annotated[
+            str | None, Query(max_length=100, description="reference, name, email, company")
+        ] = None,
+        offer: OfferKind | None = None,
+        status: RegistrationStatus | None = None,
+        edition_id: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> None:
+        self.filters = _filters(q, offer, status, edition_id)
+
+
+@router.get("/registrations")
+async def list_registrations(
+    registrations: RegistrationsDep,
+    search: Annotated[Search, Depends()],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    docs = await registrations.store.search(search.filters, limit, offset)
+    total = await registrations.store.count(search.filters)
+    return {"total": total, "items": [staff_out(d) for d in docs]}
+
+
+@router.get("/registrations.csv", response_class=StreamingResponse)
+async def export_csv(
+    registrations: RegistrationsDep, search: Annotated[Search, Depends()]
+) -> StreamingResponse:
+    """Every matching registration as CSV (UTF-8 with BOM, so spreadsheets read accents)."""
+    docs = await registrations.store.search(search.filters, limit=100_000)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(CSV_COLUMNS)
+    for doc in docs:
+        writer.writerow(_csv_row(doc))
+    return StreamingResponse(
+        iter([buffer.getvalue()]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="registrations.csv"'},
+    )
+
+
+def _csv_row(doc: dict[str, Any]) -> list[str]:
+    contact, org = doc["contact"], doc.get("organisation") or {}
+    student, startup = doc.get("student") or {}, doc.get("startup") or {}
+    cells = [
+        doc["reference"], doc["status"], doc["offer"], ",".join(doc["edition_ids"]),
+        doc["created_at"].isoformat(), contact["name"], contact["email"],
+        contact.get("phone") or "", "yes" if contact.get("sms_consent") else "no",
+        org.get("legal_name", ""), org.get("siret", ""), student.get("school", ""),
+        startup.get("project_name", ""), doc.get("pool_id") or "",
+    ]  # fmt: skip
+    return [_defuse(str(cell)) for cell in cells]
+
+
+def _defuse(cell: str) -> str:
+    """Stop a spreadsheet from running a cell as a formula (CSV injection)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+@router.get("/registrations/{registration_id}")
+async def get_registration(doc: RegistrationDep) -> StaffRegistrationOut:
+    return staff_out(doc)
+
+
+@router.post("/registrations/{registration_id}/review")
+async def review(
+    doc: RegistrationDep, body: ReviewIn, registrations: RegistrationsDep
+) -> StaffRegistrationOut:
+    """Move an incubator application to under review, accepted or rejected."""
+    return staff_out(await registrations.review(doc, body.decision, body.message))
+
+
+@router.post("/registrations/{registration_id}/cancel")
+async def cancel(doc: RegistrationDep, registrations: RegistrationsDep) -> StaffRegistrationOut:
+    """Cancel on the person's behalf; the place goes to the first in line."""
+    return staff_out(await registrations.cancel(doc, by="staff"))
+
+
+@router.delete("/registrations/{registration_id}/personal-data")
+async def erase(doc: RegistrationDep, registrations: RegistrationsDep) -> StaffRegistrationOut:
+    """Erase the person's data here and, through `registration.erased.v1`, everywhere."""
+    return staff_out(await registrations.erase(doc))
+
+
+@router.get("/capacity")
+async def capacity(registrations: RegistrationsDep) -> list[dict[str, Any]]:
+    """Places per edition: total, taken, free, and how many wait."""
+    rows = []
+    for cap in await registrations.store.capacities():
+        taken = len(cap.get("holders", []))
+        waiting = await registrations.store.count(
+            {"status": "waitlisted", "edition_ids": cap["edition_id"], "offer": cap["resource"]}
+        )
+        rows.append(
+            {
+                "edition_id": cap["edition_id"],
+                "resource": cap["resource"],
+                "total": cap["total"],
+                "taken": taken,
+                "free": max(cap["total"] - taken, 0),
+                "waitlisted": waiting,
+            }
+        )
+    return rows
+
+
+@router.post("/jobs/run")
+async def run_jobs(registrations: RegistrationsDep) -> dict[str, int]:
+    """Expire offers, close pools at their deadline, promote from waiting lists, now."""
+    return await registrations.run_jobs()
