@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+import aiosmtplib
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
@@ -136,7 +137,7 @@ async def test_failed_smtp_send_is_retried_on_the_next_call_then_sent_once(
         SmsSender(endpoints.sms_provider_url, "Rencontres", sms_client),
     )
 
-    with pytest.raises(Exception):  # noqa: B017 - whichever aiosmtplib error; it must escape
+    with pytest.raises(aiosmtplib.SMTPConnectError):
         await handlers(down)[TYPE](event)
     assert await mails_to(http, endpoints, email) == []
     [pending] = await log.for_registration(event.subject)

@@ -27,10 +27,10 @@ def context(
     data = RegistrationSubmittedV1(
         registration_id="0193a1c2-7f00-7abc-8def-0123456789ab",
         reference="RC-7KX4-Q2M9",
-        offer=offer,  # type: ignore[arg-type]
+        offer=offer,
         edition_ids=["ales-2026-11-18"],
-        status=status,  # type: ignore[arg-type]
-        contact=Contact(name=name, email="claire@example.fr", language=language),  # type: ignore[arg-type]
+        status=status,
+        contact=Contact(name=name, email="claire@example.fr", language=language),
         lines=[
             BillableLine(
                 description="Stand — Forum Alès",

@@ -40,6 +40,13 @@ def _changes(set_fields: Doc, events: list[CloudEvent[Any]], history: Doc | None
     return update
 
 
+def _visible(doc: Doc | None) -> Doc | None:
+    """FerretDB 1.24 has no projection on findAndModify: drop the outbox here instead."""
+    if doc is not None:
+        doc.pop(OUTBOX_FIELD, None)
+    return doc
+
+
 class RegistrationStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.registrations = db["registrations"]
@@ -95,11 +102,12 @@ class RegistrationStore:
     ) -> Doc | None:
         """Change a registration only if it is still in one of `from_statuses`, recording the
         events it owes in the same write. None when it had moved on (a concurrent change)."""
-        return await self.registrations.find_one_and_update(
-            {"_id": registration_id, "status": {"$in": from_statuses}},
-            _changes(set_fields, events, history),
-            projection=HIDDEN,
-            return_document=ReturnDocument.AFTER,
+        return _visible(
+            await self.registrations.find_one_and_update(
+                {"_id": registration_id, "status": {"$in": from_statuses}},
+                _changes(set_fields, events, history),
+                return_document=ReturnDocument.AFTER,
+            )
         )
 
     async def first_waitlisted(self, edition_id: str, offer: str) -> Doc | None:
@@ -148,7 +156,6 @@ class RegistrationStore:
                 "$or": [{"holders": holder}, {f"holders.{total - 1}": {"$exists": False}}],
             },
             {"$addToSet": {"holders": holder}},
-            projection={"_id": 1},
         )
         return taken is not None
 
@@ -173,28 +180,28 @@ class RegistrationStore:
         self, pool_id: str, registration_id: str, max_members: int, event: CloudEvent[Any]
     ) -> Doc | None:
         """Add a member to an open pool that has room, with its joined event, in one write."""
-        return await self.pools.find_one_and_update(
-            {
-                "_id": pool_id,
-                "status": "open",
-                "members": {"$ne": registration_id},
-                f"members.{max_members - 1}": {"$exists": False},
-            },
-            {
-                "$push": {"members": registration_id, OUTBOX_FIELD: outbox_entry(event)},
-            },
-            projection=HIDDEN,
-            return_document=ReturnDocument.AFTER,
+        return _visible(
+            await self.pools.find_one_and_update(
+                {
+                    "_id": pool_id,
+                    "status": "open",
+                    "members": {"$ne": registration_id},
+                    f"members.{max_members - 1}": {"$exists": False},
+                },
+                {"$push": {"members": registration_id, OUTBOX_FIELD: outbox_entry(event)}},
+                return_document=ReturnDocument.AFTER,
+            )
         )
 
     async def pool_transition(
         self, pool_id: str, from_status: str, set_fields: Doc, events: list[CloudEvent[Any]]
     ) -> Doc | None:
-        return await self.pools.find_one_and_update(
-            {"_id": pool_id, "status": from_status},
-            _changes(set_fields, events, None),
-            projection=HIDDEN,
-            return_document=ReturnDocument.AFTER,
+        return _visible(
+            await self.pools.find_one_and_update(
+                {"_id": pool_id, "status": from_status},
+                _changes(set_fields, events, None),
+                return_document=ReturnDocument.AFTER,
+            )
         )
 
     async def remove_member(self, pool_id: str, registration_id: str) -> None:

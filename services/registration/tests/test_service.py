@@ -1,0 +1,259 @@
+"""What happens to registrations, in-process against the real database with a moved clock."""
+
+from typing import Any
+
+import pytest
+from rencontres_registration.domain import RegistrationRefused, TransitionRefused
+from rencontres_registration.service import Registrations
+from rencontres_registration.store import AlreadyRegistered
+
+from services.registration.tests import builders as b
+from services.registration.tests.conftest import Clock, owed
+
+pytestmark = pytest.mark.infra
+
+
+async def holders(service: Registrations, capacity_id: str) -> list[str]:
+    doc = await service.store.capacity.find_one({"_id": capacity_id})
+    assert doc is not None
+    return list(doc.get("holders", []))
+
+
+async def reload(service: Registrations, doc: dict[str, Any]) -> dict[str, Any]:
+    raw = await service.store.registrations.find_one({"_id": doc["_id"]})
+    assert raw is not None
+    return raw
+
+
+async def test_stands_are_reserved_until_full_then_waitlisted(service: Registrations) -> None:
+    first = await service.submit(b.stand(), None)
+    second = await service.submit(b.stand(), None)
+    third = await service.submit(b.stand(), None)
+    assert [first["status"], second["status"], third["status"]] == [
+        "reserved",
+        "reserved",
+        "waitlisted",
+    ]
+    assert sorted(await holders(service, "small-1:stand")) == sorted([first["_id"], second["_id"]])
+    raw = await reload(service, first)
+    assert owed(raw) == ["registration.submitted.v1"]
+    assert raw["outbox"][0]["key"] == first["_id"]
+
+
+async def test_full_edition_without_waiting_list_is_refused_and_nothing_stays(
+    service: Registrations,
+) -> None:
+    await service.submit(b.stand("small-2"), None)
+    request = b.stand("small-2", join_waiting_list=False)
+    with pytest.raises(RegistrationRefused) as refused:
+        await service.submit(request, None)
+    assert refused.value.status_code == 409
+    assert await service.store.count({"contact.email": request.contact.email}) == 0
+
+
+async def test_same_idempotency_key_returns_the_first_registration(service: Registrations) -> None:
+    request = b.stand()
+    first = await service.submit(request, "key-1")
+    again = await service.submit(request, "key-1")
+    assert again["_id"] == first["_id"]
+    assert await service.store.count({"contact.email": request.contact.email}) == 1
+    assert len(await holders(service, "small-1:stand")) == 1
+
+
+async def test_same_email_same_offer_same_edition_is_a_conflict(service: Registrations) -> None:
+    request = b.stand()
+    first = await service.submit(request, None)
+    with pytest.raises(AlreadyRegistered) as clash:
+        await service.submit(request, None)
+    assert clash.value.existing["reference"] == first["reference"]
+    other_day = request.model_copy(update={"edition_id": "small-2"})
+    assert (await service.submit(other_day, None))["status"] == "reserved"
+
+
+async def test_cancellation_offers_the_place_to_the_first_in_line(
+    service: Registrations, clock: Clock
+) -> None:
+    a = await service.submit(b.stand("small-2"), None)
+    clock.advance(seconds=1)
+    waiting_first = await service.submit(b.stand("small-2"), None)
+    clock.advance(seconds=1)
+    waiting_second = await service.submit(b.stand("small-2"), None)
+    cancelled = await service.cancel(a, by="owner")
+    assert cancelled["status"] == "cancelled"
+    promoted = await reload(service, waiting_first)
+    assert promoted["status"] == "offered"
+    assert owed(promoted)[-1] == "registration.promoted.v1"
+    assert (await reload(service, waiting_second))["status"] == "waitlisted"
+    assert await holders(service, "small-2:stand") == [waiting_first["_id"]]
+    accepted = await service.accept_offer(promoted)
+    assert accepted["status"] == "reserved"
+    assert owed(await reload(service, waiting_first))[-1] == "registration.reserved.v1"
+
+
+async def test_an_offer_not_taken_in_time_goes_to_the_next(
+    service: Registrations, clock: Clock
+) -> None:
+    holder = await service.submit(b.stand("small-2"), None)
+    first = await service.submit(b.stand("small-2"), None)
+    second = await service.submit(b.stand("small-2"), None)
+    await service.cancel(holder, by="staff")
+    offered = await reload(service, first)
+    assert offered["status"] == "offered"
+    clock.advance(hours=49)
+    report = await service.run_jobs()
+    assert report["offers_expired"] == 1
+    lapsed = await reload(service, first)
+    assert lapsed["status"] == "cancelled" and lapsed["cancel_reason"] == "offer_expired"
+    assert (await reload(service, second))["status"] == "offered"
+    with pytest.raises(TransitionRefused):
+        await service.accept_offer(lapsed)
+    assert await service.run_jobs() == {
+        "offers_expired": 0,
+        "pools_closed": 0,
+        "resumed": 0,
+        "promoted": 0,
+    }
+
+
+async def test_cancelling_twice_is_refused(service: Registrations) -> None:
+    doc = await service.submit(b.student(), None)
+    assert doc["status"] == "confirmed"
+    done = await service.cancel(doc, by="owner")
+    with pytest.raises(TransitionRefused):
+        await service.cancel(done, by="owner")
+
+
+async def test_payment_confirms_a_reserved_stand_once(service: Registrations) -> None:
+    doc = await service.submit(b.stand(), None)
+    await service.mark_paid([doc["_id"]])
+    await service.mark_paid([doc["_id"]])  # a redelivered invoice.paid event
+    raw = await reload(service, doc)
+    assert raw["status"] == "confirmed"
+    assert owed(raw).count("registration.confirmed.v1") == 1
+
+
+async def test_incubator_application_is_reviewed_then_withdrawn(service: Registrations) -> None:
+    doc = await service.submit(b.incubator(), None)
+    assert doc["status"] == "submitted" and doc["edition_ids"] == ["incubateur-test"]
+    under_review = await service.review(doc, "under_review", None)
+    accepted = await service.review(under_review, "accepted", "Bienvenue !")
+    assert accepted["status"] == "accepted"
+    with pytest.raises(TransitionRefused):
+        await service.review(accepted, "rejected", None)
+    withdrawn = await service.cancel(accepted, by="owner")
+    assert withdrawn["status"] == "withdrawn"
+    assert owed(await reload(service, doc)) == [
+        "registration.submitted.v1",
+        "application.reviewed.v1",
+        "application.reviewed.v1",
+        "registration.cancelled.v1",
+    ]
+
+
+async def test_incubator_call_closed_is_refused(service: Registrations, clock: Clock) -> None:
+    clock.advance(days=120)
+    with pytest.raises(RegistrationRefused, match="not open"):
+        await service.submit(b.incubator(), None)
+
+
+async def test_shared_stand_fills_closes_and_splits_the_price(service: Registrations) -> None:
+    opener, pool, url = await service.open_pool(b.pool_open(), None)
+    assert opener["status"] == "reserved" and pool["status"] == "open"
+    assert await holders(service, "small-1:stand") == [pool["_id"]]
+    key = url.split("k=")[1]
+    second = await service.join_pool(pool["_id"], b.pool_join(key), None)
+    third = await service.join_pool(pool["_id"], b.pool_join(key), None)
+    assert second["status"] == third["status"] == "reserved"
+    closed = await service.store.pools.find_one({"_id": pool["_id"]})
+    assert closed is not None and closed["status"] == "closed"
+    assert owed(closed) == ["pool.opened.v1", "pool.joined.v1", "pool.joined.v1", "pool.closed.v1"]
+    shares = [m["share_excl_vat_cents"] for m in _data(closed["outbox"][-1])["members"]]
+    assert shares == [20000, 20000, 20000]
+    with pytest.raises(RegistrationRefused) as full:
+        await service.join_pool(pool["_id"], b.pool_join(key), None)
+    assert full.value.status_code == 409
+
+
+async def test_a_wrong_invitation_key_is_refused(service: Registrations) -> None:
+    _, pool, _ = await service.open_pool(b.pool_open(), None)
+    with pytest.raises(RegistrationRefused) as refused:
+        await service.join_pool(pool["_id"], b.pool_join("not-the-key-at-all"), None)
+    assert refused.value.status_code == 404
+
+
+async def test_a_pool_left_alone_at_its_deadline_gives_its_stand_back(
+    service: Registrations, clock: Clock
+) -> None:
+    opener, pool, _ = await service.open_pool(b.pool_open("small-2"), None)
+    waiting = await service.submit(b.stand("small-2"), None)
+    assert waiting["status"] == "waitlisted"
+    clock.now = pool["deadline"]
+    clock.advance(minutes=1)
+    report = await service.run_jobs()
+    assert report["pools_closed"] == 1
+    closed = await service.store.pools.find_one({"_id": pool["_id"]})
+    assert closed is not None and closed["status"] == "unfilled"
+    lone = await reload(service, opener)
+    assert lone["status"] == "cancelled" and lone["cancel_reason"] == "pool_unfilled"
+    assert (await reload(service, waiting))["status"] == "offered"
+    assert await holders(service, "small-2:stand") == [waiting["_id"]]
+
+
+async def test_a_pool_with_enough_members_closes_at_its_deadline(
+    service: Registrations, clock: Clock
+) -> None:
+    _, pool, url = await service.open_pool(b.pool_open(), None)
+    await service.join_pool(pool["_id"], b.pool_join(url.split("k=")[1]), None)
+    clock.now = pool["deadline"]
+    clock.advance(seconds=1)
+    await service.run_jobs()
+    closed = await service.store.pools.find_one({"_id": pool["_id"]})
+    assert closed is not None and closed["status"] == "closed"
+    last = _data(closed["outbox"][-1])
+    assert last["reason"] == "deadline"
+    assert [m["share_excl_vat_cents"] for m in last["members"]] == [30000, 30000]
+
+
+async def test_no_stand_left_means_no_pool(service: Registrations) -> None:
+    await service.submit(b.stand("small-2"), None)
+    request = b.pool_open("small-2")
+    with pytest.raises(RegistrationRefused) as refused:
+        await service.open_pool(request, None)
+    assert refused.value.status_code == 409
+    assert await service.store.count({"contact.email": request.contact.email}) == 0
+    assert await service.store.pools.count_documents({}) == 0
+
+
+async def test_erasure_forgets_the_person_and_frees_the_place(service: Registrations) -> None:
+    doc = await service.submit(b.stand("small-2"), None)
+    waiting = await service.submit(b.stand("small-2"), None)
+    erased = await service.erase(doc)
+    assert erased["contact"]["email"] == "erased@invalid.example"
+    assert erased["organisation"] is None and erased["status_url"] == ""
+    assert owed(await reload(service, doc))[-2:] == [
+        "registration.cancelled.v1",
+        "registration.erased.v1",
+    ]
+    assert (await reload(service, waiting))["status"] == "offered"
+    assert await service.for_owner(doc["_id"], "anything") is None
+    again = await service.submit(b.stand("small-1", contact=doc["contact"]), None)
+    assert again["status"] == "reserved"  # the erased email no longer blocks a new booking
+
+
+async def test_a_registration_stuck_while_placing_is_finished_by_the_job(
+    service: Registrations, clock: Clock
+) -> None:
+    request = b.stand()
+    doc = service._new_document("stand", ["small-1"], request, None, clock(), {})
+    await service.store.insert_placing(doc)  # as if the process died right after this write
+    clock.advance(minutes=2)
+    report = await service.run_jobs()
+    assert report["resumed"] == 1
+    assert (await reload(service, doc))["status"] == "reserved"
+
+
+def _data(entry: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    data: dict[str, Any] = json.loads(entry["value"])["data"]
+    return data
