@@ -16,6 +16,7 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 from rencontres_infra.stack import Endpoints, Ports, Stack, docker_answers
+from rencontres_registration.catalog import DEFAULT_CATALOG
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +31,29 @@ def stack() -> Iterator[Stack]:
             Stack(state, Ports.from_env(offset=offset), say=lambda line: None)
         )
         running.start_infra()
-        running.start_services()
+        running.start_services(extra_env=_service_env(state))
         yield running
+
+
+TEST_EDITIONS = """
+  - {id: race-2027-11-19, campus: ales, campus_name: "IMT Mines Alès", date: 2027-11-19,
+     stands: 10, student_passes: 2, registration_deadline: 2027-11-03T23:59:00+01:00}
+  - {id: tiny-2027-11-19, campus: montpellier, campus_name: "ENSCM Montpellier",
+     date: 2027-11-19, stands: 1, student_passes: 1,
+     registration_deadline: 2027-11-03T23:59:00+01:00}
+"""
+"""Editions only tests book, added to the shipped catalog: small, so full cases are cheap."""
+
+
+def _service_env(state: Path) -> dict[str, str]:
+    shipped = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    path = state / "catalog.yaml"
+    path.write_text(shipped.replace("\noffers:", TEST_EDITIONS + "offers:", 1), encoding="utf-8")
+    return {
+        "REGISTRATION_CATALOG_PATH": str(path),
+        "REGISTRATION_RATE_LIMIT_PER_SECOND": "0",  # load tests come from one address
+        "REGISTRATION_JOBS_INTERVAL_SECONDS": "1",
+    }
 
 
 def _containers(cleanup: ExitStack) -> None:

@@ -29,7 +29,7 @@ def unique_email(prefix: str = "person") -> str:
 def stand_request(email: str, edition: str = "ales-2027-11-17", **contact: Any) -> dict[str, Any]:
     return {
         "offer": "stand",
-        "edition_ids": [edition],
+        "edition_id": edition,
         "contact": {"name": "Claire Martin", "email": email, **contact},
         "organisation": {
             "legal_name": "Céramiques du Gard SAS",
@@ -47,7 +47,12 @@ def stand_request(email: str, edition: str = "ales-2027-11-17", **contact: Any) 
 def student_request(email: str, edition: str = "montpellier-2027-11-18") -> dict[str, Any]:
     return {
         "offer": "student_pass",
-        "edition_ids": [edition],
+        "edition_id": edition,
         "contact": {"name": "Léa Dubois", "email": email, "language": "en"},
+        "student": {"school": "enscm", "programme": "Chimie", "year": 2},
         "data_consent": True,
     }
+
+
+STAFF_TOKEN = "dev-staff-token-change-me"
+STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}

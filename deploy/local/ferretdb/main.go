@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -65,8 +66,13 @@ func run(listen, data, logLevel string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// FerretDB itself listens on a Unix socket; clients reach it through the proxy that
+	// serialises write commands (see serialize.go).
+	socket := filepath.Join(dir, "ferretdb.sock")
+	_ = os.Remove(socket)
+
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
@@ -77,8 +83,22 @@ func run(listen, data, logLevel string) error {
 
 	logger.Info("starting FerretDB", "version", moduleVersion(), "listen", listen, "sqlite", sqliteURL)
 
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+
+	p := &proxy{upstream: socket, logger: logger}
+	proxyDone := make(chan error, 1)
+
+	go func() { proxyDone <- p.serve(ctx, ln) }()
+
 	// Run returns once ctx is canceled and all connections and the backend are closed.
 	if err = f.Run(ctx); err != nil {
+		return err
+	}
+
+	if err = <-proxyDone; err != nil {
 		return err
 	}
 

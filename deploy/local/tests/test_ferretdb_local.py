@@ -214,3 +214,33 @@ async def test_set_on_insert_empty_array(ferret_uri: str) -> None:
         assert await regs.find_one({"_id": "r1"}) == {"_id": "r1", "kind": "forum", "outbox": []}
     finally:
         await client.close()
+
+
+@pytest.mark.infra
+async def test_concurrent_writers_to_one_document_lose_nothing(ferret_uri: str) -> None:
+    """FerretDB 1.24 alone loses updates here (read-modify-write without a lock); the proxy in
+    deploy/local/ferretdb/serialize.go lets one write command through at a time."""
+    import asyncio
+
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(ferret_uri, maxPoolSize=40)
+    try:
+        coll = client["concurrency"]["counters"]
+        await coll.insert_one({"_id": "c", "n": 0, "remaining": 10})
+        await asyncio.gather(
+            *(coll.update_one({"_id": "c"}, {"$inc": {"n": 1}}) for _ in range(60))
+        )
+        taken = await asyncio.gather(
+            *(
+                coll.find_one_and_update(
+                    {"_id": "c", "remaining": {"$gt": 0}}, {"$inc": {"remaining": -1}}
+                )
+                for _ in range(40)
+            )
+        )
+        doc = await coll.find_one({"_id": "c"})
+        assert doc is not None
+        assert doc["n"] == 60
+        assert sum(t is not None for t in taken) == 10
+        assert doc["remaining"] == 0
+    finally:
+        await client.close()

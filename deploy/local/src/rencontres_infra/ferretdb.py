@@ -25,10 +25,8 @@ from rencontres_infra.errors import InfraError
 # Keep equal to the `require github.com/FerretDB/FerretDB` line of ferretdb/go.mod; a test checks.
 FERRETDB_VERSION = "v1.24.2"
 
-#: The Go program that embeds FerretDB (go.mod, go.sum, main.go).
+#: The Go program that embeds FerretDB behind a write-serialising proxy (go.mod, go.sum, *.go).
 SOURCE_DIR = Path(__file__).resolve().parents[2] / "ferretdb"
-
-_SOURCE_FILES = ("go.mod", "go.sum", "main.go")
 # Part of the cache key too, so that changing how we build also rebuilds.
 _BUILD_ARGS = ("build", "-trimpath", "-buildvcs=false", "-o")
 # Pure Go (modernc SQLite): a static binary that needs no C compiler to build.
@@ -40,7 +38,8 @@ _LOG_TAIL_LINES = 30
 def _source_key() -> str:
     """Hash the sources so that any change to the program or its pins triggers a rebuild."""
     digest = hashlib.sha256(repr((_BUILD_ARGS, sorted(_BUILD_ENV.items()))).encode())
-    for name in _SOURCE_FILES:
+    names = ["go.mod", "go.sum", *sorted(p.name for p in SOURCE_DIR.glob("*.go"))]
+    for name in names:
         path = SOURCE_DIR / name
         try:
             content = path.read_bytes()
@@ -55,7 +54,7 @@ def _source_key() -> str:
 def provision(cache_dir: Path) -> Path:
     """Return the FerretDB binary, building it with `go build` only when no build is cached.
 
-    The binary is keyed by a hash of go.mod, go.sum and main.go, so editing any of them rebuilds,
+    The binary is keyed by a hash of go.mod, go.sum and the Go files, so editing any rebuilds,
     and a second call is a mere stat. The build writes to a temporary name and is renamed into
     place, so an interrupted build never leaves a truncated binary that later calls would trust,
     and concurrent callers at worst build twice. Go's own module and build caches (outside the

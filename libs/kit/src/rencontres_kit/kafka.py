@@ -51,5 +51,5 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, topics: list[str], g
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{group}:{','.join(topics)}",
     )
-    async def on_record(body: bytes, message: KafkaMessage) -> None:
+    async def on_record(message: KafkaMessage) -> None:
         await consumer.consume(record_of(message))

@@ -8,6 +8,7 @@ pulls each published entry out. A crash between the two re-publishes; consumers 
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -41,10 +42,12 @@ def outbox_entry(event: CloudEvent[Any]) -> dict[str, Any]:
 
 
 class OutboxRelay:
-    """Publishes what the stores recorded, oldest document first, and retries forever.
+    """Publishes what the stores recorded and retries forever.
 
-    `wake()` lets a request handler shorten the wait after a write; the poll interval bounds
-    the delay if a wake-up is missed (another replica wrote, or the process restarted).
+    A writer calls `wake(collection, id)` after recording events: the relay reads that one
+    document by id at once (cheap: a lookup by `_id` is the only query FerretDB 1.x answers
+    from an index). Every `sweep_interval` it also scans all documents for pending events, which
+    catches what another replica or a crashed process left behind.
     """
 
     def __init__(
@@ -53,16 +56,21 @@ class OutboxRelay:
         publish: Publish,
         *,
         poll_interval: float = 0.5,
+        sweep_interval: float = 5.0,
         batch_size: int = 100,
     ) -> None:
-        self._collections = collections
+        self._collections = {c.name: c for c in collections}
         self._publish = publish
         self._poll_interval = poll_interval
+        self._sweep_interval = sweep_interval
         self._batch_size = batch_size
         self._wakeup = asyncio.Event()
+        self._hints: dict[tuple[str, str], None] = {}
         self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
+    def wake(self, collection: str | None = None, doc_id: str | None = None) -> None:
+        if collection is not None and doc_id is not None:
+            self._hints[(collection, doc_id)] = None
         self._wakeup.set()
 
     def start(self) -> None:
@@ -74,25 +82,39 @@ class OutboxRelay:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
+        last_sweep = 0.0
         while True:
+            busy = False
             try:
-                busy = await self.drain_once()
+                await self.drain_hints()
+                if time.monotonic() - last_sweep >= self._sweep_interval:
+                    busy = await self.drain_once()
+                    last_sweep = time.monotonic()
             except Exception:
                 FAILURES.inc()
                 log.exception("outbox relay: publishing failed; will retry")
-                busy = False
-            if not busy:
+            if not busy and not self._hints:
                 self._wakeup.clear()
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
                 except TimeoutError:
                     pass
 
+    async def drain_hints(self) -> None:
+        """Publish the documents writers pointed at, each read by its id."""
+        while self._hints:
+            collection_name, doc_id = next(iter(self._hints))
+            collection = self._collections[collection_name]
+            doc = await collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+            if doc and doc.get(OUTBOX_FIELD):
+                await self._publish_document(collection, doc)
+            del self._hints[(collection_name, doc_id)]
+
     async def drain_once(self) -> bool:
         """Publish one batch from every collection; True when there may be more."""
         more = False
         pending = 0
-        for collection in self._collections:
+        for collection in self._collections.values():
             query = {f"{OUTBOX_FIELD}.0": {"$exists": True}}
             pending += await collection.count_documents(query)
             cursor = collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)

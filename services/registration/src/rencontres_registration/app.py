@@ -15,7 +15,7 @@ from rencontres_kit.kafka import make_broker, publisher, subscribe
 from rencontres_kit.mongo import connect, ping
 from rencontres_kit.outbox import OutboxRelay
 
-from rencontres_registration import routes, staff
+from rencontres_registration import routes, staff, web
 from rencontres_registration.catalog import load_catalog
 from rencontres_registration.domain import RegistrationRefused, TransitionRefused
 from rencontres_registration.handlers import handlers
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registrations = registrations
     app.include_router(routes.router)
     app.include_router(staff.router)
+    app.include_router(web.router)
     app.include_router(
         health_router({"mongodb": lambda: ping(db), "kafka": lambda: broker.ping(timeout=2)})
     )

@@ -66,7 +66,7 @@ class Registrations:
         catalog: Catalog,
         store: RegistrationStore,
         public_base_url: str,
-        wake_relay: Callable[[], None],
+        wake_relay: Callable[[str, str], None],
         clock: Clock = utcnow,
     ) -> None:
         self.catalog = catalog
@@ -162,7 +162,7 @@ class Registrations:
         done = await self.store.transition(
             doc["_id"], ["placing"], {"status": status}, [event], self._history(status, "system")
         )
-        self._wake_relay()
+        self._wake(doc["_id"])
         return done or await self._reload(doc["_id"])
 
     # ------------------------------------------------------------------ shared stands
@@ -260,6 +260,7 @@ class Registrations:
             pool_id,
         )
         after = await self.store.add_member(pool_id, doc["_id"], pool["max_members"], joined)
+        self._wake(pool_id, "pools")
         if after is None:
             after = await self._pool(pool_id)
             if doc["_id"] not in after["members"]:
@@ -301,6 +302,7 @@ class Registrations:
             pool_id,
         )
         await self.store.pool_transition(pool_id, "opening", {"status": "open"}, [opened])
+        self._wake(pool_id, "pools")
         return await self._placed(doc, "reserved")
 
     async def _maybe_close_pool(self, pool: Doc) -> None:
@@ -320,6 +322,7 @@ class Registrations:
         event = events.pool_closed(self.catalog, pool, members, shares, reason, self._now())
         status = "unfilled" if reason == "unfilled" else "closed"
         closed = await self.store.pool_transition(pool["_id"], "open", {"status": status}, [event])
+        self._wake(pool["_id"], "pools")
         if closed is None or reason != "unfilled":
             return
         await self.store.release_place(capacity_id(pool["edition_id"], "stand"), pool["_id"])
@@ -359,7 +362,7 @@ class Registrations:
         done = await self.store.transition(
             doc["_id"], ["offered"], {"status": status}, [event], self._history(status, "owner")
         )
-        self._wake_relay()
+        self._wake(doc["_id"])
         if done is None:
             raise TransitionRefused("accept_offer", (await self._reload(doc["_id"]))["status"])
         return done
@@ -383,7 +386,7 @@ class Registrations:
             [event],
             self._history(status, by),
         )
-        self._wake_relay()
+        self._wake(doc["_id"])
         if done is None:
             raise TransitionRefused("cancel", (await self._reload(doc["_id"]))["status"])
         await self._free(doc)
@@ -425,9 +428,8 @@ class Registrations:
             if done is None:  # it moved on meanwhile; give the place back and look again
                 await self.store.release_place(cid, first["_id"])
                 continue
+            self._wake(first["_id"])
             promoted += 1
-        if promoted:
-            self._wake_relay()
         return promoted
 
     async def expire_offers(self) -> int:
@@ -454,7 +456,7 @@ class Registrations:
                 [events.confirmed(doc, "paid")],
                 self._history("confirmed", "billing"),
             )
-        self._wake_relay()
+            self._wake(registration_id)
 
     async def review(self, doc: Doc, decision: str, message: str | None) -> Doc:
         if doc["offer"] != "incubator_application":
@@ -467,7 +469,7 @@ class Registrations:
             [events.reviewed(doc, decision, message)],
             self._history(decision, "staff"),
         )
-        self._wake_relay()
+        self._wake(doc["_id"])
         if done is None:
             raise TransitionRefused("review", (await self._reload(doc["_id"]))["status"])
         return done
@@ -493,7 +495,7 @@ class Registrations:
             [events.erased(doc["_id"], now)],
             self._history("erased", "staff"),
         )
-        self._wake_relay()
+        self._wake(doc["_id"])
         return done or await self._reload(doc["_id"])
 
     # ------------------------------------------------------------------ periodic jobs
@@ -531,6 +533,10 @@ class Registrations:
         pool = await self.store.get_pool(pool_id)
         assert pool is not None, pool_id
         return pool
+
+    def _wake(self, doc_id: str, collection: str = "registrations") -> None:
+        """Tell the outbox relay which document now owes events."""
+        self._wake_relay(collection, doc_id)
 
     def _history(self, status: str, by: str) -> Doc:
         return {"at": self._now(), "status": status, "by": by}

@@ -1,0 +1,207 @@
+"""The registration HTTP API over the running service: errors, duplicates, staff, billing."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+from rencontres_contracts import new_event
+from rencontres_contracts.events.billing import InvoicePaidV1
+from rencontres_infra.stack import Endpoints
+from rencontres_kit.kafka import make_broker, publisher
+
+from tests.helpers import STAFF, eventually, stand_request, student_request, unique_email
+
+pytestmark = pytest.mark.infra
+Mongo = AsyncMongoClient[dict[str, Any]]
+
+
+async def _count(mongo: Mongo, email: str) -> int:
+    return await mongo["registration"]["registrations"].count_documents({"contact.email": email})
+
+
+async def test_bad_input_gets_field_level_messages_and_stores_nothing(
+    http: httpx.AsyncClient, urls: dict[str, str], mongo: Mongo
+) -> None:
+    email = unique_email("bad")
+    body = stand_request(email, phone="12")
+    body["organisation"]["siret"] = "73282932000075"
+    del body["data_consent"]
+    response = await http.post(f"{urls['registration']}/api/registrations", json=body)
+    assert response.status_code == 422
+    problems = {".".join(map(str, e["loc"][2:])): e["msg"] for e in response.json()["detail"]}
+    assert "SIRET" in problems["organisation.siret"]
+    assert "phone" in problems["contact.phone"]
+    assert "data_consent" in problems
+    assert await _count(mongo, email) == 0
+
+
+async def test_unknown_edition_is_refused_with_the_known_ones(
+    http: httpx.AsyncClient, urls: dict[str, str]
+) -> None:
+    body = stand_request(unique_email(), edition="paris-2027-11-17")
+    response = await http.post(f"{urls['registration']}/api/registrations", json=body)
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["body", "edition_id"]
+    assert "ales-2027-11-17" in detail["msg"]
+
+
+async def test_duplicate_email_is_409_and_idempotency_key_returns_the_first(
+    http: httpx.AsyncClient, urls: dict[str, str], mongo: Mongo
+) -> None:
+    email = unique_email("dup")
+    url = f"{urls['registration']}/api/registrations"
+    key = {"Idempotency-Key": f"form-{email}"}
+    first = await http.post(url, json=student_request(email), headers=key)
+    again = await http.post(url, json=student_request(email), headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    clash = await http.post(url, json=student_request(email))
+    assert clash.status_code == 409
+    assert clash.json()["existing_reference"] == first.json()["reference"]
+    assert "status_url" not in clash.text  # the private link only goes to the mailbox
+    assert await _count(mongo, email) == 1
+
+
+async def test_the_private_link_shows_and_cancels_only_with_its_token(
+    http: httpx.AsyncClient, urls: dict[str, str]
+) -> None:
+    created = (
+        await http.post(
+            f"{urls['registration']}/api/registrations", json=student_request(unique_email())
+        )
+    ).json()
+    base = f"{urls['registration']}/api/registrations/{created['id']}"
+    token = created["status_url"].split("t=")[1]
+    assert (await http.get(base, params={"t": "wrong"})).status_code == 404
+    assert (await http.get(base, params={"t": token})).json()["status"] == "confirmed"
+    cancelled = await http.post(f"{base}/cancel", params={"t": token})
+    assert cancelled.json()["status"] == "cancelled"
+    assert (await http.post(f"{base}/cancel", params={"t": token})).status_code == 409
+
+
+async def test_staff_api_needs_the_token(http: httpx.AsyncClient, urls: dict[str, str]) -> None:
+    base = f"{urls['registration']}/api/staff/registrations"
+    assert (await http.get(base)).status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert (await http.get(base, headers=wrong)).status_code == 401
+    assert (await http.get(f"{base}.csv")).status_code == 401
+    assert (await http.get(base, headers=STAFF)).status_code == 200
+
+
+async def test_staff_search_and_csv_export(http: httpx.AsyncClient, urls: dict[str, str]) -> None:
+    email = unique_email("export")
+    body = stand_request(email, edition="ales-2027-11-18")
+    body["organisation"]["legal_name"] = "=HYPERLINK(evil)"
+    created = (await http.post(f"{urls['registration']}/api/registrations", json=body)).json()
+    base = f"{urls['registration']}/api/staff/registrations"
+    found = (await http.get(base, params={"q": email}, headers=STAFF)).json()
+    assert found["total"] == 1 and found["items"][0]["reference"] == created["reference"]
+    csv = await http.get(f"{base}.csv", params={"q": email}, headers=STAFF)
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("reference;status;offer")
+    assert created["reference"] in lines[1] and "'=HYPERLINK(evil)" in lines[1]
+
+
+async def test_staff_reviews_an_incubator_application(
+    http: httpx.AsyncClient, urls: dict[str, str]
+) -> None:
+    body = {
+        "offer": "incubator_application",
+        "contact": {"name": "Sami Haddad", "email": unique_email("founder")},
+        "startup": {
+            "project_name": "Biochar du Gard",
+            "founders": ["Sami Haddad"],
+            "description": "Du biochar à partir des déchets de taille des vignes.",
+            "stage": "idea",
+        },
+        "data_consent": True,
+    }
+    created = (await http.post(f"{urls['registration']}/api/registrations", json=body)).json()
+    assert created["status"] == "submitted"
+    review = f"{urls['registration']}/api/staff/registrations/{created['id']}/review"
+    done = await http.post(review, json={"decision": "accepted"}, headers=STAFF)
+    assert done.json()["status"] == "accepted"
+    again = await http.post(review, json={"decision": "rejected"}, headers=STAFF)
+    assert again.status_code == 409, again.text
+
+
+async def test_invoice_paid_on_kafka_confirms_the_stand(
+    http: httpx.AsyncClient, urls: dict[str, str], endpoints: Endpoints
+) -> None:
+    created = (
+        await http.post(
+            f"{urls['registration']}/api/registrations",
+            json=stand_request(unique_email("payer"), edition="montpellier-2027-11-17"),
+        )
+    ).json()
+    assert created["status"] == "reserved"
+    paid = InvoicePaidV1(
+        invoice_id="inv-test-1",
+        invoice_number="F-2027-000001",
+        registration_ids=[created["id"]],
+        amount_paid_cents=72000,
+        paid_at=datetime.now(UTC),
+    )
+    event = new_event(paid, source="/services/billing", subject=paid.invoice_id)
+    broker = make_broker(endpoints.kafka_bootstrap_servers, "test-billing")
+    await broker.start()
+    try:
+        publish = publisher(broker)
+        await publish(paid.topic, paid.invoice_id.encode(), event.to_bytes(), {})
+        await publish(paid.topic, paid.invoice_id.encode(), event.to_bytes(), {})  # redelivery
+    finally:
+        await broker.stop()
+    link = created["status_url"].split("/r/")[1]
+    registration_id, token = link.split("?t=")
+
+    async def confirmed() -> bool:
+        view = await http.get(
+            f"{urls['registration']}/api/registrations/{registration_id}", params={"t": token}
+        )
+        return bool(view.json()["status"] == "confirmed")
+
+    await eventually(confirmed)
+
+
+async def test_500_concurrent_submissions_for_10_stands(
+    urls: dict[str, str], mongo: Mongo, endpoints: Endpoints, http: httpx.AsyncClient
+) -> None:
+    """Never overbook: exactly 10 reserved, the other 490 waitlisted, nothing lost: every
+    registration is stored, its event published, and its person emailed exactly once."""
+    url = f"{urls['registration']}/api/registrations"
+    limits = httpx.Limits(max_connections=100)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        emails = [unique_email(f"race{i}") for i in range(500)]
+        responses = await asyncio.gather(
+            *(client.post(url, json=stand_request(e, edition="race-2027-11-19")) for e in emails)
+        )
+    assert [r.status_code for r in responses] == [201] * 500
+    statuses = [r.json()["status"] for r in responses]
+    assert statuses.count("reserved") == 10
+    assert statuses.count("waitlisted") == 490
+    stored = mongo["registration"]["registrations"]
+    assert await stored.count_documents({"edition_ids": "race-2027-11-19"}) == 500
+    capacity = await mongo["registration"]["capacity"].find_one({"_id": "race-2027-11-19:stand"})
+    assert capacity is not None and len(capacity["holders"]) == 10
+    reserved_ids = {r.json()["id"] for r in responses if r.json()["status"] == "reserved"}
+    assert set(capacity["holders"]) == reserved_ids
+
+    async def all_published() -> bool:
+        pending = {"edition_ids": "race-2027-11-19", "outbox.0": {"$exists": True}}
+        return await stored.count_documents(pending) == 0
+
+    await eventually(all_published, timeout=120, interval=1)
+
+    async def all_emailed() -> bool:
+        mails = (
+            await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": "race"})
+        ).json()
+        received = sorted(m["envelope_to"] for m in mails if m["envelope_to"].startswith("race"))
+        return received == sorted(emails)
+
+    await eventually(all_emailed, timeout=180, interval=2)
