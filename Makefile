@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: help setup run infra provision test lint typecheck unit contracts bench-registration clean
+.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration clean
 
 help:
 	@echo "make run      start the whole platform on this machine (Ctrl-C stops it)"
@@ -37,7 +37,19 @@ typecheck: setup
 contracts: setup
 	$(UV) run --no-sync python -m rencontres_contracts.export
 
-test: lint typecheck
+# What only the tests need: Debian's Chromium for the browser tests, a Compose CLI to check
+# deploy/compose.yaml, and axe-core from npm. Installed once; later runs find them.
+APT_INSTALL = { [ "$$(id -u)" = 0 ] || { echo "run as root or install: $(1)" >&2; exit 1; }; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
+
+test-deps:
+	@[ -x /usr/bin/chromium ] || $(call APT_INSTALL,chromium)
+	@command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 \
+		|| $(call APT_INSTALL,docker-compose)
+	@[ -d tests/browser/node_modules/axe-core ] \
+		|| npm ci --prefix tests/browser --silent --no-audit --no-fund
+
+test: lint typecheck test-deps
 	$(UV) run --no-sync pytest
 
 clean:
