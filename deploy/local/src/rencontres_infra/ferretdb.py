@@ -8,11 +8,9 @@ The SQLite backend is pure Go (modernc), so no C toolchain or PostgreSQL is need
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -21,6 +19,7 @@ import time
 from pathlib import Path
 
 from rencontres_infra.errors import InfraError
+from rencontres_infra.procs import stop_group
 
 # Keep equal to the `require github.com/FerretDB/FerretDB` line of ferretdb/go.mod; a test checks.
 FERRETDB_VERSION = "v1.24.2"
@@ -125,18 +124,7 @@ def start(binary: Path, data_dir: Path, port: int, log_path: Path) -> subprocess
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """Stop the server with SIGTERM (clean SQLite shutdown), then SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_group(proc, timeout)
 
 
 def _log_tail(log_path: Path) -> str:

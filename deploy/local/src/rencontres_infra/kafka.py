@@ -26,7 +26,6 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -37,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rencontres_infra.errors import InfraError
+from rencontres_infra.procs import stop_group
 
 __all__ = [
     "KAFKA_VERSION",
@@ -351,16 +351,7 @@ def start(
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
     """Stop the broker's process group: SIGTERM (clean shutdown), SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=timeout)
+    stop_group(proc, timeout)
 
 
 # --------------------------------------------------------------------------- readiness

@@ -220,10 +220,8 @@ class Registrations:
     ) -> Doc:
         if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
             return await self._settle(done)
-        pool = await self.store.get_pool(pool_id)
-        if pool is None or not secrets.compare_digest(
-            pool["invitation_key_hash"], hash_secret(request.invitation_key)
-        ):
+        pool = await self.invited_pool(pool_id, request.invitation_key)
+        if pool is None:
             raise RegistrationRefused(
                 "invitation_key", "no shared stand matches this invitation", 404
             )
@@ -329,6 +327,17 @@ class Registrations:
         for member in members:
             await self._cancel(member, "pool_unfilled", by="system")
         await self.allocate(pool["edition_id"], "stand")
+
+    async def invited_pool(self, pool_id: str, key: str) -> Doc | None:
+        """The pool an invitation key opens, or None: a wrong key looks like no pool at all."""
+        if not key or len(key) > 64:
+            return None
+        pool = await self.store.get_pool(pool_id)
+        if pool is None or not secrets.compare_digest(
+            pool["invitation_key_hash"], hash_secret(key)
+        ):
+            return None
+        return pool
 
     async def pool_for_member(self, doc: Doc) -> Doc | None:
         return await self.store.get_pool(doc["pool_id"]) if doc.get("pool_id") else None

@@ -5,7 +5,6 @@ makes one call to the service, and either redirects to the owner's page (POST-re
 or shows the form again with a message next to each field.
 """
 
-import secrets
 import time
 import uuid
 from datetime import UTC, datetime
@@ -41,7 +40,7 @@ from rencontres_registration.schemas import (
     StandIn,
     StudentPassIn,
 )
-from rencontres_registration.service import Doc, Registrations, hash_secret
+from rencontres_registration.service import Doc, Registrations
 from rencontres_registration.store import AlreadyRegistered
 
 router = APIRouter(include_in_schema=False)
@@ -132,7 +131,7 @@ async def join_form(
     request: Request, pool_id: str, registrations: RegistrationsDep, k: str = ""
 ) -> Response:
     language = _language(request)
-    pool = await _invited_pool(registrations, pool_id, k)
+    pool = await registrations.invited_pool(pool_id, k)
     if pool is None:
         return _message(request, language, "notfound", status_code=404)
     if pool["status"] not in ("opening", "open"):
@@ -228,7 +227,7 @@ async def _submit(
     key = _idempotency_key(form.get("idempotency_key"))
     pool = None
     if pool_id is not None:
-        pool = await _invited_pool(registrations, pool_id, form.get("invitation_key", ""))
+        pool = await registrations.invited_pool(pool_id, form.get("invitation_key", ""))
         if pool is None:
             return _message(request, language, "notfound", status_code=404)
     try:
@@ -408,15 +407,6 @@ def _status_path(doc: Doc, **extra: str) -> str:
     url = urlsplit(doc["status_url"])
     query = f"{url.query}&{urlencode(extra)}" if extra else url.query
     return f"{url.path}?{query}"
-
-
-async def _invited_pool(registrations: Registrations, pool_id: str, key: str) -> Doc | None:
-    if not key or len(key) > 64:
-        return None
-    pool = await registrations.store.get_pool(pool_id)
-    if pool is None or not secrets.compare_digest(pool["invitation_key_hash"], hash_secret(key)):
-        return None
-    return pool
 
 
 # ---------------------------------------------------------------------- plumbing
