@@ -1,4 +1,4 @@
-"""`python -m rencontres_registration`: serve the registration service (see rencontres_kit.serve)."""
+"""`python -m rencontres_registration`: serve the registration service."""
 
 from rencontres_kit.serve import serve
 
