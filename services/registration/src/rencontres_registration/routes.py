@@ -14,7 +14,13 @@ from rencontres_registration.schemas import (
     RegistrationOut,
 )
 
-router = APIRouter(prefix="/api", tags=["public"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No registration or shared stand at this link"},
+    409: {"description": "Already registered, full, or not in a state that allows this"},
+    413: {"description": "Request body too large"},
+    429: {"description": "Too many requests from this address; see Retry-After"},
+}
+router = APIRouter(prefix="/api", tags=["public"], responses=ERRORS)
 IdempotencyKey = Annotated[
     str | None,
     Header(max_length=128, description="repeat it to retry safely: the first result comes back"),

@@ -12,7 +12,17 @@ from rencontres_contracts.events.registration import OfferKind, RegistrationStat
 from rencontres_registration.deps import RegistrationDep, RegistrationsDep, _staff
 from rencontres_registration.schemas import ReviewIn, StaffRegistrationOut
 
-router = APIRouter(prefix="/api/staff", tags=["staff"], dependencies=[Depends(_staff)])
+router = APIRouter(
+    prefix="/api/staff",
+    tags=["staff"],
+    dependencies=[Depends(_staff)],
+    responses={
+        401: {"description": "Missing or wrong staff bearer token"},
+        404: {"description": "No such registration"},
+        409: {"description": "Not in a state that allows this"},
+        422: {"description": "Invalid request"},
+    },
+)
 
 CSV_COLUMNS = [
     "reference", "status", "offer", "edition", "created_at", "name", "email", "phone",
