@@ -52,20 +52,26 @@ def _banner(stack: Stack) -> str:
 
 def run(state_dir: Path, services: bool) -> None:
     _stop_on_signals()
-    with Stack(state_dir) as stack:
-        try:
-            endpoints = stack.start_infra()
-            if services:
-                stack.start_services(log_to_terminal=True)
-                print(_banner(stack), flush=True)
-            else:
-                for key, value in endpoints.env().items():
-                    print(f"export {key}={value}")
-                print("# infrastructure is up; Ctrl-C stops it", flush=True)
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("\nstopping…", flush=True)
+    stack = Stack(state_dir)
+    try:
+        endpoints = stack.start_infra()
+        if services:
+            stack.start_services(log_to_terminal=True)
+            print(_banner(stack), flush=True)
+        else:
+            for key, value in endpoints.env().items():
+                print(f"export {key}={value}")
+            print("# infrastructure is up; Ctrl-C stops it", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+    finally:
+        # A second Ctrl-C (the terminal signals make, uv and us alike) must not cut the
+        # shutdown short and leave a broker or a database running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.close()
 
 
 def main() -> None:
