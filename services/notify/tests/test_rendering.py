@@ -101,3 +101,25 @@ def test_english_and_french_texts_differ() -> None:
     assert "Registration received" in en.subject
     assert "600,00 € HT" in fr.text
     assert "600,00 € excl. VAT" in en.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_waitlisted_says_so_and_promises_an_email_when_a_place_frees_up(language: str) -> None:
+    ctx = context(language=language, status="waitlisted")
+    email = render_email(EVENT, language, ctx)
+    sms = render_sms(EVENT, language, ctx)
+    waiting, promise = {
+        "fr": ("liste d'attente", "Si une place se libère, nous vous écrirons par e-mail"),
+        "en": ("waiting list", "If a place frees up, we will email you"),
+    }[language]
+    assert waiting in email.subject and waiting in sms
+    for body in (email.text, email.html.replace("&#39;", "'")):
+        assert waiting in body and promise in body
+    assert "reviewing" not in email.text and "étudie" not in email.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_reserved_pool_seat_says_the_share_comes_when_the_pool_closes(language: str) -> None:
+    email = render_email(EVENT, language, context(language=language, offer="pool_seat"))
+    shared = {"fr": "stand partagé", "en": "shared stand"}[language]
+    assert shared in email.text and shared in email.html

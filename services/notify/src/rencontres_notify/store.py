@@ -12,7 +12,7 @@ Channel = Literal["email", "sms"]
 
 
 class DeliveryLog:
-    """One document per (event, channel): the unique `_id` is what stops a second send."""
+    """One document per (event, recipient, channel): the unique `_id` stops a second send."""
 
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.deliveries = db["deliveries"]
@@ -38,7 +38,7 @@ class DeliveryLog:
             return True
         except DuplicateKeyError:
             existing = await self.deliveries.find_one_and_update(
-                {"_id": delivery_id, "status": {"$ne": "sent"}},
+                {"_id": delivery_id, "status": {"$nin": ["sent", "erased"]}},
                 {"$inc": {"attempts": 1}, "$set": {"status": "sending"}},
             )
             return existing is not None
@@ -50,6 +50,23 @@ class DeliveryLog:
             {"_id": delivery_id},
             {"$set": {"status": status, "detail": detail[:500], "updated_at": datetime.now(UTC)}},
         )
+
+    async def erase(self, registration_id: str) -> int:
+        """Forget where this registration's messages went, keeping that they were sent and when.
+
+        A delivery that had not gone out yet becomes `erased`, so no retry sends it.
+        Returns how many deliveries were touched.
+        """
+        now = datetime.now(UTC)
+        blank = {"to": "", "detail": "", "erased_at": now, "updated_at": now}
+        unsent = await self.deliveries.update_many(
+            {"registration_id": registration_id, "status": {"$ne": "sent"}},
+            {"$set": {**blank, "status": "erased"}},
+        )
+        sent = await self.deliveries.update_many(
+            {"registration_id": registration_id, "status": "sent"}, {"$set": blank}
+        )
+        return unsent.modified_count + sent.modified_count
 
     async def for_registration(self, registration_id: str) -> list[Doc]:
         return await self.deliveries.find({"registration_id": registration_id}).to_list()
