@@ -52,5 +52,11 @@ test-deps:
 test: lint typecheck test-deps
 	$(UV) run --no-sync pytest
 
+# A benchmark, not a test: figures and a plot in bench-results/ (see bench/registration/).
+bench-registration: setup
+	@command -v wrk >/dev/null 2>&1 || $(call APT_INSTALL,wrk)
+	@$(UV) sync --all-packages --locked --group bench --quiet
+	$(UV) run --no-sync python -m bench.registration
+
 clean:
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

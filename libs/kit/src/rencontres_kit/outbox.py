@@ -133,10 +133,8 @@ class OutboxRelay:
             await self._publish(
                 entry["topic"], entry["key"].encode(), entry["value"].encode(), headers
             )
-            # Pop the head only if it is still this entry: `$pull` by a field is a silent no-op
-            # on FerretDB 1.24, and popping keeps the array in publication order anyway.
-            await collection.update_one(
-                {"_id": doc["_id"], f"{OUTBOX_FIELD}.0.id": entry["id"]},
-                {"$pop": {OUTBOX_FIELD: -1}},
-            )
+            # Pull this exact entry, as read: idempotent if another relay got there first, and
+            # filtered on `_id` alone, the one lookup FerretDB 1.24 answers from an index
+            # (`$pull` by a field of the entry would be a silent no-op there).
+            await collection.update_one({"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: entry}})
             PUBLISHED.labels(entry["topic"]).inc()

@@ -15,6 +15,7 @@ from rencontres_registration.schemas import (
 )
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Body is not valid JSON"},
     404: {"description": "No registration or shared stand at this link"},
     409: {"description": "Already registered, full, or not in a state that allows this"},
     413: {"description": "Request body too large"},

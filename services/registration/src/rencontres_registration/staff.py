@@ -17,6 +17,7 @@ router = APIRouter(
     tags=["staff"],
     dependencies=[Depends(_staff)],
     responses={
+        400: {"description": "Body is not valid JSON"},
         401: {"description": "Missing or wrong staff bearer token"},
         404: {"description": "No such registration"},
         409: {"description": "Not in a state that allows this"},
@@ -76,7 +77,7 @@ async def list_registrations(
     registrations: RegistrationsDep,
     search: Annotated[Search, Depends()],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     docs = await registrations.store.search(search.filters, limit, offset)
     total = await registrations.store.count(search.filters)
