@@ -4,24 +4,22 @@ The records are built by hand (the consumer is client-independent); everything t
 the processed-events log, the dead-letter records — goes to the real database and broker.
 """
 
-import asyncio
 import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from rencontres_contracts import CloudEvent, new_event
-from rencontres_contracts.events.common import Contact
+from rencontres_contracts import CloudEvent
 from rencontres_contracts.events.registration import RegistrationSubmittedV1
 from rencontres_infra.stack import Endpoints
 from rencontres_kit.consumer import EventConsumer, Record
-from rencontres_kit.kafka import make_broker, publisher
+from rencontres_kit.kafka import publisher
+
+from libs.kit.tests.conftest import TopicReader, fresh_database, registration_submitted
 
 pytestmark = pytest.mark.infra
 
@@ -30,75 +28,21 @@ DLT = f"{TOPIC}.dlt"
 TYPE = RegistrationSubmittedV1.event_type
 
 
-@pytest.fixture(scope="module")
-async def broker(endpoints: Endpoints) -> AsyncIterator[KafkaBroker]:
-    broker = make_broker(endpoints.kafka_bootstrap_servers, "kit-consumer-tests")
-    await broker.start()
-    yield broker
-    await broker.stop()
-
-
 @pytest.fixture
 def processed(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncCollection[dict[str, Any]]:
-    return mongo[f"t_{uuid4().hex[:8]}"]["processed_events"]
+    return fresh_database(mongo)["processed_events"]
 
 
 @pytest.fixture
-async def dlt(endpoints: Endpoints) -> AsyncIterator["DeadLetters"]:
-    reader = DeadLetters(endpoints.kafka_bootstrap_servers)
-    try:
-        await reader.start()
+async def dlt(endpoints: Endpoints) -> AsyncIterator[TopicReader]:
+    # local infra creates dead-letter topics with one partition
+    async for reader in TopicReader.reading(endpoints, DLT, partitions=1):
         yield reader
-    finally:
-        await reader.stop()
-
-
-class DeadLetters:
-    """Reads the dead-letter topic from the end offsets taken before the test published."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
-        )
-        self._start: dict[TopicPartition, int] = {}
-
-    async def start(self) -> None:
-        await self._consumer.start()
-        tps = [TopicPartition(DLT, 0)]  # local infra creates dead-letter topics with one
-        self._consumer.assign(tps)
-        self._start = await self._consumer.end_offsets(tps)
-        assert self._consumer.partitions_for_topic(DLT) == {0}
-
-    async def stop(self) -> None:
-        await self._consumer.stop()
-
-    async def records(self, key: bytes, timeout: float = 10.0) -> list[ConsumerRecord[Any, Any]]:
-        """Every record with `key` published between start() and now (publishes are acked)."""
-        ends = await self._consumer.end_offsets(list(self._start))
-        for tp, offset in self._start.items():
-            self._consumer.seek(tp, offset)
-        found: list[ConsumerRecord[Any, Any]] = []
-        async with asyncio.timeout(timeout):
-            for tp, end in ends.items():
-                while await self._consumer.position(tp) < end:
-                    batch = await self._consumer.getmany(tp, timeout_ms=500)
-                    found += [r for r in batch.get(tp, []) if r.key == key]
-        return found
 
 
 def submitted(registration_id: str | None = None) -> CloudEvent[RegistrationSubmittedV1]:
     rid = registration_id or str(uuid4())
-    data = RegistrationSubmittedV1(
-        registration_id=rid,
-        reference="RC-TEST-0001",
-        offer="student_pass",
-        edition_ids=["montpellier-2027-11-18"],
-        status="confirmed",
-        contact=Contact(name="Léa Dubois", email=f"lea.{uuid4().hex[:8]}@example.fr"),
-        status_url=f"http://127.0.0.1/r/{rid}",
-        submitted_at=datetime.now(UTC),
-    )
-    return new_event(data, source="/tests/kit", subject=rid)
+    return registration_submitted(rid, reference="RC-TEST-0001", source="/tests/kit", who="lea")
 
 
 def record(value: bytes) -> Record:
@@ -146,7 +90,7 @@ async def test_valid_event_applied_once_and_redelivery_is_a_duplicate(
 async def test_unparseable_bytes_are_dead_lettered_with_original_bytes(
     broker: KafkaBroker,
     processed: AsyncCollection[dict[str, Any]],
-    dlt: DeadLetters,
+    dlt: TopicReader,
     value: bytes,
     why: str,
 ) -> None:
@@ -174,7 +118,7 @@ async def test_unparseable_bytes_are_dead_lettered_with_original_bytes(
 
 
 async def test_failing_handler_is_retried_then_dead_lettered(
-    broker: KafkaBroker, processed: AsyncCollection[dict[str, Any]], dlt: DeadLetters
+    broker: KafkaBroker, processed: AsyncCollection[dict[str, Any]], dlt: TopicReader
 ) -> None:
     marker = uuid4().hex
     calls: list[str] = []

@@ -1,96 +1,42 @@
 """OutboxRelay against the real FerretDB and Kafka: published in order, then emptied."""
 
-import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from rencontres_contracts import CloudEvent, new_event
-from rencontres_contracts.events.common import Contact
+from rencontres_contracts import CloudEvent
 from rencontres_contracts.events.registration import RegistrationSubmittedV1
 from rencontres_infra.stack import Endpoints
-from rencontres_kit.kafka import make_broker, publisher
+from rencontres_kit.kafka import publisher
 from rencontres_kit.outbox import OutboxRelay, outbox_entry
+
+from libs.kit.tests.conftest import TopicReader, fresh_database, registration_submitted
 
 pytestmark = pytest.mark.infra
 
 TOPIC = RegistrationSubmittedV1.topic
 
 
-@pytest.fixture(scope="module")
-async def broker(endpoints: Endpoints) -> AsyncIterator[KafkaBroker]:
-    broker = make_broker(endpoints.kafka_bootstrap_servers, "kit-outbox-tests")
-    await broker.start()
-    yield broker
-    await broker.stop()
-
-
 @pytest.fixture
 def collection(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncCollection[dict[str, Any]]:
-    return mongo[f"t_{uuid4().hex[:8]}"]["registrations"]
+    return fresh_database(mongo)["registrations"]
 
 
 @pytest.fixture
-async def topic_reader(endpoints: Endpoints) -> AsyncIterator["TopicReader"]:
-    reader = TopicReader(endpoints.kafka_bootstrap_servers)
-    try:
-        await reader.start()
+async def topic_reader(endpoints: Endpoints) -> AsyncIterator[TopicReader]:
+    # six partitions: the catalog's partition count
+    async for reader in TopicReader.reading(endpoints, TOPIC, partitions=6):
         yield reader
-    finally:
-        await reader.stop()
-
-
-class TopicReader:
-    """Reads `registration.events` from the end offsets taken before the test published."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
-        )
-        self._start: dict[TopicPartition, int] = {}
-
-    async def start(self) -> None:
-        await self._consumer.start()
-        tps = [TopicPartition(TOPIC, p) for p in range(6)]  # the catalog's partition count
-        self._consumer.assign(tps)
-        self._start = await self._consumer.end_offsets(tps)
-        assert self._consumer.partitions_for_topic(TOPIC) == set(range(6))
-
-    async def stop(self) -> None:
-        await self._consumer.stop()
-
-    async def records(self, key: bytes, timeout: float = 10.0) -> list[ConsumerRecord[Any, Any]]:
-        """Records with `key` published since start(), in partition order."""
-        ends = await self._consumer.end_offsets(list(self._start))
-        for tp, offset in self._start.items():
-            self._consumer.seek(tp, offset)
-        found: list[ConsumerRecord[Any, Any]] = []
-        async with asyncio.timeout(timeout):
-            for tp, end in ends.items():
-                while await self._consumer.position(tp) < end:
-                    batch = await self._consumer.getmany(tp, timeout_ms=500)
-                    found += [r for r in batch.get(tp, []) if r.key == key]
-        return found
 
 
 def submitted(registration_id: str) -> CloudEvent[RegistrationSubmittedV1]:
-    data = RegistrationSubmittedV1(
-        registration_id=registration_id,
-        reference="RC-OUTB-0001",
-        offer="student_pass",
-        edition_ids=["montpellier-2027-11-18"],
-        status="confirmed",
-        contact=Contact(name="Léa Dubois", email=f"outbox.{uuid4().hex[:8]}@example.fr"),
-        status_url=f"http://127.0.0.1/r/{registration_id}",
-        submitted_at=datetime.now(UTC),
+    return registration_submitted(
+        registration_id, reference="RC-OUTB-0001", source="/tests/outbox", who="outbox"
     )
-    return new_event(data, source="/tests/outbox", subject=registration_id)
 
 
 async def test_relay_publishes_entries_in_order_then_empties_the_outbox(

@@ -3,7 +3,6 @@ goes out once per (event, channel), SMS only with consent, and a failed send is 
 
 import random
 import socket
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -11,7 +10,6 @@ from uuid import uuid4
 import aiosmtplib
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 from rencontres_contracts import CloudEvent, new_event
 from rencontres_contracts.events.common import Contact
 from rencontres_contracts.events.registration import RegistrationSubmittedV1
@@ -20,32 +18,11 @@ from rencontres_notify.handlers import Notifier, handlers
 from rencontres_notify.senders import EmailSender, SmsSender
 from rencontres_notify.store import DeliveryLog
 
+from services.notify.tests.conftest import FROM, mails_to, sms_to
+
 pytestmark = pytest.mark.infra
 
 TYPE = RegistrationSubmittedV1.event_type
-FROM = "Rencontres Entreprises <forum@rencontres.example>"
-
-
-@pytest.fixture
-async def log(mongo: AsyncMongoClient[dict[str, Any]]) -> DeliveryLog:
-    log = DeliveryLog(mongo[f"t_{uuid4().hex[:8]}"])
-    await log.create_indexes()
-    return log
-
-
-@pytest.fixture
-async def sms_client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
-def notifier(endpoints: Endpoints, log: DeliveryLog, sms_client: httpx.AsyncClient) -> Notifier:
-    return Notifier(
-        log,
-        EmailSender(endpoints.smtp_host, endpoints.smtp_port, FROM),
-        SmsSender(endpoints.sms_provider_url, "Rencontres", sms_client),
-    )
 
 
 def unique_phone() -> str:
@@ -65,18 +42,6 @@ def submitted(email: str, phone: str | None, sms_consent: bool) -> CloudEvent[An
         submitted_at=datetime.now(UTC),
     )
     return new_event(data, source="/tests/notify", subject=rid)
-
-
-async def mails_to(http: httpx.AsyncClient, endpoints: Endpoints, email: str) -> list[Any]:
-    response = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-    response.raise_for_status()
-    return list(response.json())
-
-
-async def sms_to(http: httpx.AsyncClient, endpoints: Endpoints, phone: str) -> list[Any]:
-    response = await http.get(f"{endpoints.sinks_url}/api/sms", params={"to": phone})
-    response.raise_for_status()
-    return list(response.json())
 
 
 def closed_port() -> int:

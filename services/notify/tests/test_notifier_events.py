@@ -3,14 +3,12 @@ a promotion emails its deadline and link, a closed pool emails each member once 
 share, an erasure cancellation sends nothing, and an erasure blanks the delivery log."""
 
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 from rencontres_contracts import CloudEvent, new_event
 from rencontres_contracts.envelope import EventData
 from rencontres_contracts.events.common import Address, Contact, Organisation
@@ -24,35 +22,16 @@ from rencontres_contracts.events.registration import (
 from rencontres_infra.stack import Endpoints
 from rencontres_kit.consumer import Handler
 from rencontres_notify.handlers import Notifier, handlers
-from rencontres_notify.senders import EmailSender, SmsSender
 from rencontres_notify.store import DeliveryLog
+
+from services.notify.tests.conftest import mails_to, sms_to
 
 pytestmark = pytest.mark.infra
 
-FROM = "Rencontres Entreprises <forum@rencontres.example>"
-
 
 @pytest.fixture
-async def log(mongo: AsyncMongoClient[dict[str, Any]]) -> DeliveryLog:
-    log = DeliveryLog(mongo[f"t_{uuid4().hex[:8]}"])
-    await log.create_indexes()
-    return log
-
-
-@pytest.fixture
-async def sms_client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
-def on(endpoints: Endpoints, log: DeliveryLog, sms_client: httpx.AsyncClient) -> dict[str, Handler]:
+def on(notifier: Notifier) -> dict[str, Handler]:
     """The handler map over a real Notifier: `on[event type](event)`."""
-    notifier = Notifier(
-        log,
-        EmailSender(endpoints.smtp_host, endpoints.smtp_port, FROM),
-        SmsSender(endpoints.sms_provider_url, "Rencontres", sms_client),
-    )
     return handlers(notifier)
 
 
@@ -114,18 +93,6 @@ def pool_closed(members: list[PoolMember], reason: str = "full") -> CloudEvent[A
         closed_at=datetime.now(UTC),
     )
     return event(data, pool_id)
-
-
-async def mails_to(http: httpx.AsyncClient, endpoints: Endpoints, email: str) -> list[Any]:
-    response = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-    response.raise_for_status()
-    return list(response.json())
-
-
-async def sms_to(http: httpx.AsyncClient, endpoints: Endpoints, phone: str) -> list[Any]:
-    response = await http.get(f"{endpoints.sinks_url}/api/sms", params={"to": phone})
-    response.raise_for_status()
-    return list(response.json())
 
 
 async def test_promotion_emails_the_paris_deadline_and_the_link_and_texts_the_deadline(
