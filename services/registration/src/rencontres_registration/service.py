@@ -87,15 +87,20 @@ class Registrations:
     async def submit(
         self, request: StandIn | StudentPassIn | IncubatorIn, idempotency_key: str | None
     ) -> Doc:
-        """Register for a stand, a student pass or the incubator; repeats return the first."""
-        if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
-            return await self._settle(done)
+        """Register for a stand, a student pass or the incubator; repeats return the first.
+
+        A repeated idempotency key is caught by the unique index when the new document is
+        inserted, not looked up first: on FerretDB a lookup by any field but `_id` scans."""
         now = self._now()
+        try:
+            edition_ids = self._chosen_editions(request, now)
+        except RegistrationRefused:
+            if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
+                return await self._settle(done)  # accepted before the edition closed
+            raise
         if isinstance(request, IncubatorIn):
-            edition_ids = [check_incubator_call_open(self.catalog, now)]
             extra: Doc = {"startup": request.startup.model_dump()}
         else:
-            edition_ids = [check_edition(self.catalog, request.edition_id, now).id]
             extra = {"join_waiting_list": request.join_waiting_list}
             if isinstance(request, StudentPassIn):
                 extra["student"] = request.student.model_dump()
@@ -103,6 +108,13 @@ class Registrations:
                 extra["organisation"] = request.organisation.model_dump()
         doc = self._new_document(request.offer, edition_ids, request, idempotency_key, now, extra)
         return await self._settle(await self.store.insert_placing(doc))
+
+    def _chosen_editions(
+        self, request: StandIn | StudentPassIn | IncubatorIn, now: datetime
+    ) -> list[str]:
+        if isinstance(request, IncubatorIn):
+            return [check_incubator_call_open(self.catalog, now)]
+        return [check_edition(self.catalog, request.edition_id, now).id]
 
     def _new_document(
         self,
