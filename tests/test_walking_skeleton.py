@@ -47,6 +47,7 @@ async def test_stand_registration_is_stored_invoiced_and_emailed(
     assert created["reference"] in mails[0]["subject"]
     assert created["status_url"] in mails[0]["text"]
     assert "600,00 € HT" in mails[0]["text"]
+    assert "Quand et où : IMT Mines Alès, 17 novembre 2027" in mails[0]["text"]
 
     sms = await eventually(
         lambda: _json(http, f"{endpoints.sinks_url}/api/sms", {"to": "+33612345678"})
@@ -76,6 +77,7 @@ async def test_free_student_pass_is_confirmed_in_english_and_not_invoiced(
     mails = await eventually(lambda: _mails_to(http, endpoints, email))
     assert mails[0]["subject"].startswith("Registration received")
     assert "confirmed" in mails[0]["text"]
+    assert "When and where: ENSCM Montpellier, November 18, 2027" in mails[0]["text"]
     assert (
         await mongo["billing"]["invoices"].count_documents({"registration_id": created["id"]}) == 0
     )

@@ -28,6 +28,7 @@ _SUBMITTED_EXAMPLE: Any = {
     "reference": "RC-7KX4-Q2M9",
     "offer": "stand",
     "edition_ids": ["ales-2026-11-18"],
+    "edition_names": ["IMT Mines Alès, 18 novembre 2026"],
     "status": "reserved",
     "contact": {
         "name": "Claire Martin",
@@ -74,6 +75,11 @@ class RegistrationSubmittedV1(EventData):
     reference: str = Field(min_length=1, max_length=32, description="what a person quotes to staff")
     offer: OfferKind
     edition_ids: list[str] = Field(min_length=1, max_length=8)
+    edition_names: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="each edition as the contact reads it (campus and day, in their language)",
+    )
     status: RegistrationStatus
     contact: Contact
     organisation: Organisation | None = None
@@ -114,6 +120,11 @@ class RegistrationPromotedV1(EventData):
     reference: str = Field(min_length=1, max_length=32)
     offer: OfferKind
     edition_ids: list[str] = Field(min_length=1, max_length=8)
+    edition_names: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="each edition as the contact reads it (campus and day, in their language)",
+    )
     expires_at: datetime = Field(description="after this the place goes to the next in line")
     contact: Contact
     status_url: str = Field(max_length=500)
@@ -138,6 +149,11 @@ class RegistrationReservedV1(EventData):
     reference: str = Field(min_length=1, max_length=32)
     offer: OfferKind
     edition_ids: list[str] = Field(min_length=1, max_length=8)
+    edition_names: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="each edition as the contact reads it (campus and day, in their language)",
+    )
     contact: Contact
     organisation: Organisation | None = None
     lines: list[BillableLine] = Field(default_factory=list, max_length=16)
@@ -166,6 +182,11 @@ class RegistrationConfirmedV1(EventData):
     reference: str = Field(min_length=1, max_length=32)
     offer: OfferKind
     edition_ids: list[str] = Field(min_length=1, max_length=8)
+    edition_names: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="each edition as the contact reads it (campus and day, in their language)",
+    )
     reason: Literal["paid", "free"]
     contact: Contact
     status_url: str = Field(max_length=500)
@@ -193,6 +214,11 @@ class RegistrationCancelledV1(EventData):
     reference: str = Field(min_length=1, max_length=32)
     offer: OfferKind
     edition_ids: list[str] = Field(min_length=1, max_length=8)
+    edition_names: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="each edition as the contact reads it (campus and day, in their language)",
+    )
     previous_status: RegistrationStatus
     reason: CancelReason
     contact: Contact

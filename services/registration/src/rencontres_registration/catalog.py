@@ -70,6 +70,12 @@ class Catalog:
     def edition_label(self, edition_id: str, language: Language) -> str:
         return self._edition_label(edition_id, language)
 
+    def edition_name(self, edition_id: str, language: Language) -> str:
+        """An edition, or the incubator call, as a person reads it."""
+        if edition_id == self.incubator_call.id:
+            return self.incubator_call.title[language]
+        return self._edition_label(edition_id, language)
+
     def lines_for(
         self, offer: Offer, edition_ids: list[str], language: Language
     ) -> list[BillableLine]:

@@ -36,12 +36,14 @@ def _organisation(doc: Doc) -> Organisation | None:
     return Organisation.model_validate(doc["organisation"]) if doc.get("organisation") else None
 
 
-def _common(doc: Doc) -> dict[str, Any]:
+def _common(catalog: Catalog, doc: Doc) -> dict[str, Any]:
+    language = doc["contact"]["language"]
     return {
         "registration_id": doc["_id"],
         "reference": doc["reference"],
         "offer": doc["offer"],
         "edition_ids": doc["edition_ids"],
+        "edition_names": [catalog.edition_name(e, language) for e in doc["edition_ids"]],
         "contact": _contact(doc),
     }
 
@@ -52,7 +54,7 @@ def submitted(catalog: Catalog, doc: Doc, status: RegistrationStatus) -> CloudEv
         offer = catalog.offer(doc["offer"])
         lines = catalog.lines_for(offer, doc["edition_ids"], doc["contact"]["language"])
     data = RegistrationSubmittedV1(
-        **_common(doc),
+        **_common(catalog, doc),
         status=status,
         organisation=_organisation(doc),
         lines=lines,
@@ -62,9 +64,9 @@ def submitted(catalog: Catalog, doc: Doc, status: RegistrationStatus) -> CloudEv
     return wrap(data, doc["_id"])
 
 
-def promoted(doc: Doc, expires_at: datetime) -> CloudEvent[Any]:
+def promoted(catalog: Catalog, doc: Doc, expires_at: datetime) -> CloudEvent[Any]:
     data = RegistrationPromotedV1(
-        **_common(doc), expires_at=expires_at, status_url=doc["status_url"]
+        **_common(catalog, doc), expires_at=expires_at, status_url=doc["status_url"]
     )
     return wrap(data, doc["_id"])
 
@@ -72,7 +74,7 @@ def promoted(doc: Doc, expires_at: datetime) -> CloudEvent[Any]:
 def reserved(catalog: Catalog, doc: Doc, now: datetime) -> CloudEvent[Any]:
     offer = catalog.offer(doc["offer"])
     data = RegistrationReservedV1(
-        **_common(doc),
+        **_common(catalog, doc),
         organisation=_organisation(doc),
         lines=catalog.lines_for(offer, doc["edition_ids"], doc["contact"]["language"]),
         status_url=doc["status_url"],
@@ -81,14 +83,16 @@ def reserved(catalog: Catalog, doc: Doc, now: datetime) -> CloudEvent[Any]:
     return wrap(data, doc["_id"])
 
 
-def confirmed(doc: Doc, reason: str) -> CloudEvent[Any]:
-    data = RegistrationConfirmedV1(**_common(doc), reason=reason, status_url=doc["status_url"])
+def confirmed(catalog: Catalog, doc: Doc, reason: str) -> CloudEvent[Any]:
+    data = RegistrationConfirmedV1(
+        **_common(catalog, doc), reason=reason, status_url=doc["status_url"]
+    )
     return wrap(data, doc["_id"])
 
 
-def cancelled(doc: Doc, reason: CancelReason, now: datetime) -> CloudEvent[Any]:
+def cancelled(catalog: Catalog, doc: Doc, reason: CancelReason, now: datetime) -> CloudEvent[Any]:
     data = RegistrationCancelledV1(
-        **_common(doc), previous_status=doc["status"], reason=reason, cancelled_at=now
+        **_common(catalog, doc), previous_status=doc["status"], reason=reason, cancelled_at=now
     )
     return wrap(data, doc["_id"])
 

@@ -378,7 +378,7 @@ class Registrations:
         event = (
             events.reserved(self.catalog, doc, self._now())
             if status == "reserved"
-            else events.confirmed(doc, "free")
+            else events.confirmed(self.catalog, doc, "free")
         )
         done = await self.store.transition(
             doc["_id"], ["offered"], {"status": status}, [event], self._history(status, "owner")
@@ -399,7 +399,7 @@ class Registrations:
         status = "cancelled"
         if doc["offer"] == "incubator_application" and reason == "by_owner":
             status = "withdrawn"
-        event = events.cancelled(doc, reason, self._now())
+        event = events.cancelled(self.catalog, doc, reason, self._now())
         done = await self.store.transition(
             doc["_id"],
             [doc["status"]],
@@ -443,7 +443,7 @@ class Registrations:
                 first["_id"],
                 ["waitlisted"],
                 {"status": "offered", "offer_expires_at": expires},
-                [events.promoted(first, expires)],
+                [events.promoted(self.catalog, first, expires)],
                 self._history("offered", "system"),
             )
             if done is None:  # it moved on meanwhile; give the place back and look again
@@ -474,7 +474,7 @@ class Registrations:
                 registration_id,
                 ["reserved"],
                 {"status": "confirmed", "paid": True},
-                [events.confirmed(doc, "paid")],
+                [events.confirmed(self.catalog, doc, "paid")],
                 self._history("confirmed", "billing"),
             )
             self._wake(registration_id)
