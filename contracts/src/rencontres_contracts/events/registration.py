@@ -61,15 +61,8 @@ _SUBMITTED_EXAMPLE: Any = {
 }
 
 
-class RegistrationSubmittedV1(EventData):
-    """Someone registered for an offer; the registration is durably stored.
-
-    Billing invoices the `lines` (none for free offers); notify confirms receipt to the contact.
-    """
-
-    event_type: ClassVar[str] = "registration.submitted.v1"
-    topic: ClassVar[str] = "registration.events"
-    model_config = ConfigDict(json_schema_extra={"examples": [_SUBMITTED_EXAMPLE]})
+class RegistrationFacts(EventData):
+    """What every registration event carries, so a consumer acts without asking back."""
 
     registration_id: str = Field(min_length=1, max_length=64)
     reference: str = Field(min_length=1, max_length=32, description="what a person quotes to staff")
@@ -80,8 +73,20 @@ class RegistrationSubmittedV1(EventData):
         max_length=8,
         description="each edition as the contact reads it (campus and day, in their language)",
     )
-    status: RegistrationStatus
     contact: Contact
+
+
+class RegistrationSubmittedV1(RegistrationFacts):
+    """Someone registered for an offer; the registration is durably stored.
+
+    Billing invoices the `lines` (none for free offers); notify confirms receipt to the contact.
+    """
+
+    event_type: ClassVar[str] = "registration.submitted.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = ConfigDict(json_schema_extra={"examples": [_SUBMITTED_EXAMPLE]})
+
+    status: RegistrationStatus
     organisation: Organisation | None = None
     lines: list[BillableLine] = Field(default_factory=list, max_length=16)
     status_url: str = Field(
@@ -99,7 +104,7 @@ def _examples(*examples: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
-class RegistrationPromotedV1(EventData):
+class RegistrationPromotedV1(RegistrationFacts):
     """A place freed up: it is held for this waitlisted registration until `expires_at`."""
 
     event_type: ClassVar[str] = "registration.promoted.v1"
@@ -116,21 +121,11 @@ class RegistrationPromotedV1(EventData):
         }
     )
 
-    registration_id: str = Field(min_length=1, max_length=64)
-    reference: str = Field(min_length=1, max_length=32)
-    offer: OfferKind
-    edition_ids: list[str] = Field(min_length=1, max_length=8)
-    edition_names: list[str] = Field(
-        default_factory=list,
-        max_length=8,
-        description="each edition as the contact reads it (campus and day, in their language)",
-    )
     expires_at: datetime = Field(description="after this the place goes to the next in line")
-    contact: Contact
     status_url: str = Field(max_length=500)
 
 
-class RegistrationReservedV1(EventData):
+class RegistrationReservedV1(RegistrationFacts):
     """A registration took a place after waiting for it (it accepted a promotion).
 
     Billing invoices its `lines` as it does for a submitted registration with status reserved.
@@ -145,23 +140,13 @@ class RegistrationReservedV1(EventData):
         }
     )
 
-    registration_id: str = Field(min_length=1, max_length=64)
-    reference: str = Field(min_length=1, max_length=32)
-    offer: OfferKind
-    edition_ids: list[str] = Field(min_length=1, max_length=8)
-    edition_names: list[str] = Field(
-        default_factory=list,
-        max_length=8,
-        description="each edition as the contact reads it (campus and day, in their language)",
-    )
-    contact: Contact
     organisation: Organisation | None = None
     lines: list[BillableLine] = Field(default_factory=list, max_length=16)
     status_url: str = Field(max_length=500)
     reserved_at: datetime
 
 
-class RegistrationConfirmedV1(EventData):
+class RegistrationConfirmedV1(RegistrationFacts):
     """A reserved registration is paid (or a free one was accepted): the place is final."""
 
     event_type: ClassVar[str] = "registration.confirmed.v1"
@@ -178,21 +163,11 @@ class RegistrationConfirmedV1(EventData):
         }
     )
 
-    registration_id: str = Field(min_length=1, max_length=64)
-    reference: str = Field(min_length=1, max_length=32)
-    offer: OfferKind
-    edition_ids: list[str] = Field(min_length=1, max_length=8)
-    edition_names: list[str] = Field(
-        default_factory=list,
-        max_length=8,
-        description="each edition as the contact reads it (campus and day, in their language)",
-    )
     reason: Literal["paid", "free"]
-    contact: Contact
     status_url: str = Field(max_length=500)
 
 
-class RegistrationCancelledV1(EventData):
+class RegistrationCancelledV1(RegistrationFacts):
     """A registration ended before the event; billing credits what it invoiced."""
 
     event_type: ClassVar[str] = "registration.cancelled.v1"
@@ -210,18 +185,8 @@ class RegistrationCancelledV1(EventData):
         }
     )
 
-    registration_id: str = Field(min_length=1, max_length=64)
-    reference: str = Field(min_length=1, max_length=32)
-    offer: OfferKind
-    edition_ids: list[str] = Field(min_length=1, max_length=8)
-    edition_names: list[str] = Field(
-        default_factory=list,
-        max_length=8,
-        description="each edition as the contact reads it (campus and day, in their language)",
-    )
     previous_status: RegistrationStatus
     reason: CancelReason
-    contact: Contact
     cancelled_at: datetime
 
 
