@@ -12,11 +12,17 @@ help:
 	@echo "make test     lint, type-check and run every test"
 	@echo "make contracts  regenerate schemas, examples and AsyncAPI from the models"
 
-# Python environment: uv from PyPI if the machine has none, then the locked workspace.
+APT_INSTALL = { [ "$$(id -u)" = 0 ] || { echo "run as root or install: $(1)" >&2; exit 1; }; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
+
+# Python environment: uv from PyPI if the machine has none, then the locked workspace;
+# Debian's PostgreSQL server (FerretDB's local backend) if the machine lacks it.
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --all-packages --locked --quiet
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 \
+		|| $(call APT_INSTALL,postgresql)
 
 run: setup
 	@$(UV) run --no-sync python -m rencontres_infra run
@@ -39,9 +45,6 @@ contracts: setup
 
 # What only the tests need: Debian's Chromium for the browser tests, a Compose CLI to check
 # deploy/compose.yaml, and axe-core from npm. Installed once; later runs find them.
-APT_INSTALL = { [ "$$(id -u)" = 0 ] || { echo "run as root or install: $(1)" >&2; exit 1; }; \
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
-
 test-deps:
 	@[ -x /usr/bin/chromium ] || $(call APT_INSTALL,chromium)
 	@command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 \

@@ -28,7 +28,7 @@ def stack() -> Iterator[Stack]:
         if not given and docker_answers():
             _containers(cleanup)
         running = cleanup.enter_context(
-            Stack(state, Ports.from_env(offset=offset), say=lambda line: None)
+            Stack(state, Ports.from_env(offset=offset), say=lambda line: None, ephemeral=True)
         )
         running.start_infra()
         running.start_services(extra_env=_service_env(state))

@@ -147,7 +147,11 @@ startups = st.fixed_dictionaries(
     {
         "project_name": names,
         "founders": st.lists(names, min_size=1, max_size=6),
-        "description": st.text(min_size=20, max_size=300).filter(lambda s: len(s.strip()) >= 20),
+        "description": st.text(
+            st.characters(blacklist_categories=("Cc", "Cs")) | st.sampled_from("\n\t"),
+            min_size=20,
+            max_size=300,
+        ).filter(lambda s: len(s.strip()) >= 20),
         "stage": st.sampled_from(["idea", "prototype", "first_customers", "revenue"]),
     }
 )

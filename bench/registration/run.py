@@ -349,7 +349,7 @@ def main() -> None:
     tag = time.strftime("%H%M%S")
     closed: list[Closed] = []
     opened: list[Open] = []
-    with Stack(state, ports) as stack:
+    with Stack(state, ports, ephemeral=True) as stack:
         endpoints = stack.start_infra()
         extra = {
             "REGISTRATION_CATALOG_PATH": str(write_catalog(state)),

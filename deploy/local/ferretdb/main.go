@@ -1,4 +1,4 @@
-// Command ferretdb runs an embedded FerretDB (MongoDB wire protocol) with the SQLite
+// Command ferretdb runs an embedded FerretDB (MongoDB wire protocol) with the PostgreSQL or SQLite
 // backend, for local development and tests.
 //
 // It exists because the stock cmd/ferretdb cannot be built straight from the Go module
@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	ferretdb -listen 127.0.0.1:27017 -data ./data [-log-level info]
+//	ferretdb -listen 127.0.0.1:27017 -data ./data [-postgresql-url postgres://...] [-log-level info]
 package main
 
 import (
@@ -31,15 +31,16 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	data := flag.String("data", "", "directory holding the SQLite databases (created if missing)")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
+	postgresURL := flag.String("postgresql-url", "", "use the PostgreSQL backend at this URL instead of SQLite")
 	flag.Parse()
 
-	if err := run(*listen, *data, *logLevel); err != nil {
+	if err := run(*listen, *data, *logLevel, *postgresURL); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %s\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, data, logLevel string) error {
+func run(listen, data, logLevel, postgresURL string) error {
 	if data == "" {
 		return fmt.Errorf("-data is required")
 	}
@@ -71,17 +72,27 @@ func run(listen, data, logLevel string) error {
 	socket := filepath.Join(dir, "ferretdb.sock")
 	_ = os.Remove(socket)
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	config := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
-	})
+	}
+	backend := sqliteURL
+
+	// PostgreSQL pushes equality filters down to SQL (SQLite only `{_id: x}` alone), so the
+	// conditional updates the services rely on do not scan every document in Go.
+	if postgresURL != "" {
+		config.Handler, config.SQLiteURL, config.PostgreSQLURL = "postgresql", "", postgresURL
+		backend = postgresURL
+	}
+
+	f, err := ferretdb.New(config)
 	if err != nil {
 		return err
 	}
 
-	logger.Info("starting FerretDB", "version", moduleVersion(), "listen", listen, "sqlite", sqliteURL)
+	logger.Info("starting FerretDB", "version", moduleVersion(), "listen", listen, "backend", backend)
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

@@ -12,20 +12,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from rencontres_infra import postgres
+from rencontres_infra.stack import Ports
 
-PORT_NAMES = (
-    "kafka",
-    "kafka_controller",
-    "mongodb",
-    "smtp",
-    "sinks_http",
-    "registration",
-    "billing",
-    "notify",
-)
+PORT_NAMES = tuple(f.name for f in fields(Ports))  # every port the stack may open
 # Addresses that would make the stack use existing infrastructure instead of starting its own.
 INFRA_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "SMTP_HOST", "SMTP_PORT", "SMS_PROVIDER_URL")
 
@@ -159,8 +153,10 @@ def test_run_prints_the_banner_and_ctrl_c_stops_everything(tmp_path: Path) -> No
             assert out.wait_for("stopping", 5)
     finally:
         leftovers = processes_mentioning(str(state))
+        leftovers += processes_mentioning(str(postgres.data_dir_for(state)))
         for pid in leftovers:  # started by this test; reported below, stopped here
             os.kill(pid, signal.SIGKILL)
+        postgres.forget(state)
     assert leftovers == [], "processes outlived `run`"
     taken = {name: port for name, port in ports.items() if not port_is_free(port)}
     assert taken == {}, f"ports still held after Ctrl-C: {taken}"

@@ -103,8 +103,15 @@ def provision(cache_dir: Path) -> Path:
     return binary
 
 
-def start(binary: Path, data_dir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    """Start FerretDB on 127.0.0.1:port storing in data_dir; return without waiting.
+def start(
+    binary: Path,
+    data_dir: Path,
+    port: int,
+    log_path: Path,
+    postgresql_url: str | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start FerretDB on 127.0.0.1:port, on PostgreSQL when a URL is given, else on SQLite
+    files in data_dir (which also holds FerretDB's socket); return without waiting.
 
     The server gets its own process group (so a Ctrl-C meant for the test runner does not reach
     it half-way, and `stop` can signal the whole group), and its stdout and stderr go to
@@ -114,7 +121,14 @@ def start(binary: Path, data_dir: Path, port: int, log_path: Path) -> subprocess
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            [str(binary), "-listen", f"127.0.0.1:{port}", "-data", str(data_dir)],
+            [
+                str(binary),
+                "-listen",
+                f"127.0.0.1:{port}",
+                "-data",
+                str(data_dir),
+                *(["-postgresql-url", postgresql_url] if postgresql_url else []),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

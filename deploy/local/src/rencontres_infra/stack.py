@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from types import TracebackType
 
-from rencontres_infra import ferretdb, kafka
+from rencontres_infra import ferretdb, kafka, postgres
 from rencontres_infra.errors import InfraError
 from rencontres_infra.procs import ensure_port_free, spawn, stop_group, tail
 from rencontres_infra.topics import ensure_topics_sync
@@ -42,6 +42,7 @@ class Ports:
     kafka: int = 19092
     kafka_controller: int = 19093
     mongodb: int = 27027
+    postgres: int = 15432
     smtp: int = 1025
     sinks_http: int = 1080
     registration: int = 8001
@@ -95,8 +96,11 @@ class Stack:
         ports: Ports | None = None,
         cache_dir: Path | None = None,
         say: Callable[[str], None] = print,
+        ephemeral: bool = False,
     ) -> None:
         self.state_dir = state_dir
+        self.ephemeral = ephemeral
+        """Delete the database cluster on close (tests); `make run` keeps its data."""
         self.ports = ports or Ports.from_env()
         self.cache_dir = cache_dir or default_cache_dir()
         self.say = say
@@ -133,6 +137,9 @@ class Stack:
             )
         if not mongo_uri:
             ensure_port_free(p.mongodb, "FerretDB", "RENCONTRES_MONGODB_PORT")
+            ensure_port_free(p.postgres, "PostgreSQL", "RENCONTRES_POSTGRES_PORT")
+            pg_proc = postgres.start(self.state_dir, p.postgres, self.logs / "postgres.log")
+            self._procs.append(("postgres", pg_proc))
         with ThreadPoolExecutor(2) as pool:  # the Maven download and the Go build overlap
             libs = pool.submit(kafka.provision, self.cache_dir) if not kafka_addr else None
             binary = pool.submit(ferretdb.provision, self.cache_dir) if not mongo_uri else None
@@ -150,11 +157,19 @@ class Stack:
             )
             self._procs.append(("kafka", kafka_proc))
         if binary_path:
+            postgres.wait_ready(
+                p.postgres, dict(self._procs)["postgres"], self.logs / "postgres.log"
+            )
             self.say(
-                f"starting FerretDB {ferretdb.FERRETDB_VERSION} (SQLite) on 127.0.0.1:{p.mongodb}"
+                f"starting FerretDB {ferretdb.FERRETDB_VERSION} on 127.0.0.1:{p.mongodb}, "
+                f"backed by PostgreSQL on 127.0.0.1:{p.postgres}"
             )
             ferret_proc = ferretdb.start(
-                binary_path, self.state_dir / "ferretdb", p.mongodb, self.logs / "ferretdb.log"
+                binary_path,
+                self.state_dir / "ferretdb",
+                p.mongodb,
+                self.logs / "ferretdb.log",
+                postgresql_url=postgres.url(p.postgres),
             )
             self._procs.append(("ferretdb", ferret_proc))
         if ferret_proc:
@@ -260,7 +275,10 @@ class Stack:
     def close(self) -> None:
         for _name, proc in reversed(self._procs):
             stop_group(proc)
+        stopped = [name for name, _ in self._procs]
         self._procs.clear()
+        if self.ephemeral and "postgres" in stopped:
+            postgres.forget(self.state_dir)
         if self._compose_up:
             subprocess.run(["docker", "compose", "-f", str(COMPOSE_FILE), "down"], check=False)
             self._compose_up = False

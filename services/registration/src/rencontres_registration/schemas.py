@@ -84,6 +84,23 @@ School = Literal["imt_mines_ales", "enscm", "other"]
 Stage = Literal["idea", "prototype", "first_customers", "revenue"]
 
 
+LongText = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=20,
+        max_length=2000,
+        pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$",  # line breaks and tabs allowed
+    ),
+]
+StaffMessage = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+    ),
+]
+
+
 class StudentIn(Strict):
     school: School
     school_other: ShortText | None = None
@@ -94,7 +111,7 @@ class StudentIn(Strict):
 class StartupIn(Strict):
     project_name: ShortText
     founders: list[ShortText] = Field(min_length=1, max_length=6)
-    description: str = Field(min_length=20, max_length=2000)
+    description: LongText
     stage: Stage
     website: str | None = Field(default=None, max_length=200, pattern=r"^https?://[^\s<>]+$")
 
@@ -151,7 +168,7 @@ class PoolJoinIn(Strict):
 
 class ReviewIn(Strict):
     decision: Literal["under_review", "accepted", "rejected"]
-    message: str | None = Field(default=None, max_length=2000)
+    message: StaffMessage | None = None
 
 
 class RegistrationOut(BaseModel):
