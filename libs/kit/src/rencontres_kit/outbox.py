@@ -89,10 +89,13 @@ class OutboxRelay:
                 await self.drain_hints()
                 if time.monotonic() - last_sweep >= self._sweep_interval:
                     busy = await self.drain_once()
-                    last_sweep = time.monotonic()
+                    if not busy:  # a full batch means more: sweep again at once
+                        last_sweep = time.monotonic()
             except Exception:
                 FAILURES.inc()
                 log.exception("outbox relay: publishing failed; will retry")
+                await asyncio.sleep(self._poll_interval)  # the broker may be down: no hot loop
+                continue
             if not busy and not self._hints:
                 self._wakeup.clear()
                 try:
