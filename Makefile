@@ -61,5 +61,8 @@ bench-registration: setup
 	@$(UV) sync --all-packages --locked --group bench --quiet
 	$(UV) run --no-sync python -m bench.registration
 
+# Forget make run's data too: the local state and (when run as root) its PostgreSQL cluster.
 clean:
+	-@$(UV) run --no-sync python -c 'from pathlib import Path; from rencontres_infra import postgres; \
+		postgres.forget(Path(".local/state"))' 2>/dev/null
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache
