@@ -8,8 +8,9 @@ package main
 // the platform's capacity counters and outboxes rely on.
 //
 // This proxy restores them: it accepts MongoDB wire-protocol connections, forwards each message
-// to FerretDB, and lets only one write command at a time through (reads stay concurrent).
-// The SQLite backend serialises writes anyway, so the lock costs little.
+// to FerretDB, and lets only one write command at a time through per collection name (reads,
+// and writes to other collections, stay concurrent). Commands that change a whole database
+// (dropDatabase) wait for every collection.
 
 import (
 	"context"
@@ -36,10 +37,43 @@ var writeCommands = map[string]bool{
 	"create": true, "renamecollection": true,
 }
 
+// databaseWide commands lock every collection.
+var databaseWide = map[string]bool{"dropdatabase": true, "renamecollection": true}
+
 type proxy struct {
 	upstream string // FerretDB's Unix socket
-	writes   sync.Mutex
 	logger   *slog.Logger
+
+	all         sync.RWMutex // held shared by collection writes, exclusively by databaseWide
+	mu          sync.Mutex   // guards collections
+	collections map[string]*sync.Mutex
+}
+
+// lock takes what a write command needs and returns how to give it back.
+func (p *proxy) lock(command, collection string) func() {
+	if databaseWide[command] || collection == "" {
+		p.all.Lock()
+		return p.all.Unlock
+	}
+
+	p.mu.Lock()
+	if p.collections == nil {
+		p.collections = map[string]*sync.Mutex{}
+	}
+	m, ok := p.collections[collection]
+	if !ok {
+		m = new(sync.Mutex)
+		p.collections[collection] = m
+	}
+	p.mu.Unlock()
+
+	p.all.RLock()
+	m.Lock()
+
+	return func() {
+		m.Unlock()
+		p.all.RUnlock()
+	}
 }
 
 func (p *proxy) serve(ctx context.Context, ln net.Listener) error {
@@ -77,16 +111,13 @@ func (p *proxy) handle(client net.Conn) {
 			return
 		}
 
-		write := isWrite(request)
-		if write {
-			p.writes.Lock()
+		unlock := func() {}
+		if command, collection, ok := writeTarget(request); ok {
+			unlock = p.lock(command, collection)
 		}
 
 		err = roundTrip(server, client, request)
-
-		if write {
-			p.writes.Unlock()
-		}
+		unlock()
 
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -151,10 +182,11 @@ func moreToCome(msg []byte) bool {
 		binary.LittleEndian.Uint32(msg[16:20])&flagMoreToCome != 0
 }
 
-// isWrite reads the command name: the first key of the OP_MSG body section (kind 0).
-func isWrite(msg []byte) bool {
+// writeTarget reads a write command's name and collection: the first element of the OP_MSG
+// body section (kind 0), whose value is the collection name for every write command.
+func writeTarget(msg []byte) (command, collection string, ok bool) {
 	if opCode(msg) != opMsg {
-		return false
+		return "", "", false
 	}
 
 	for i := 20; i < len(msg); {
@@ -163,24 +195,44 @@ func isWrite(msg []byte) bool {
 
 		if kind == 1 { // document sequence: int32 size, then its content
 			if i+4 > len(msg) {
-				return false
+				return "", "", false
 			}
 			i += int(binary.LittleEndian.Uint32(msg[i : i+4]))
 			continue
 		}
 
 		if kind != 0 || i+5 > len(msg) {
-			return false
+			return "", "", false
 		}
 
-		name := msg[i+5:] // skip the document's int32 length and the first element's type
-		end := strings.IndexByte(string(name), 0)
+		elementType := msg[i+4]
+		rest := msg[i+5:] // skip the document's int32 length and the first element's type
+		end := strings.IndexByte(string(rest), 0)
 		if end < 0 {
-			return false
+			return "", "", false
 		}
 
-		return writeCommands[strings.ToLower(string(name[:end]))]
+		command = strings.ToLower(string(rest[:end]))
+		if !writeCommands[command] {
+			return "", "", false
+		}
+
+		return command, stringValue(elementType, rest[end+1:]), true
 	}
 
-	return false
+	return "", "", false
+}
+
+// stringValue decodes a BSON string element's value, or "" for any other type.
+func stringValue(elementType byte, value []byte) string {
+	if elementType != 0x02 || len(value) < 4 {
+		return ""
+	}
+
+	size := int(binary.LittleEndian.Uint32(value[:4]))
+	if size < 1 || 4+size > len(value) {
+		return ""
+	}
+
+	return string(value[4 : 4+size-1]) // without the trailing NUL
 }
