@@ -219,7 +219,7 @@ async def test_set_on_insert_empty_array(ferret_uri: str) -> None:
 @pytest.mark.infra
 async def test_concurrent_writers_to_one_document_lose_nothing(ferret_uri: str) -> None:
     """FerretDB 1.24 alone loses updates here (read-modify-write without a lock); the proxy in
-    deploy/local/ferretdb/serialize.go lets one write command through at a time."""
+    deploy/local/ferretdb/serialize.go lets one write command at a time through per collection."""
     import asyncio
 
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(ferret_uri, maxPoolSize=40)
