@@ -1,6 +1,6 @@
 """Value objects that several event types share."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
@@ -10,6 +10,11 @@ Language = Literal["fr", "en"]
 PhoneE164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+33612345678"])]
 Siret = Annotated[str, Field(pattern=r"^[0-9]{14}$", examples=["73282932000074"])]
 Cents = Annotated[int, Field(ge=0, description="an amount in euro cents")]
+
+
+def examples(*docs: Any) -> ConfigDict:
+    """A model config carrying its examples, which `make contracts` exports and keeps."""
+    return ConfigDict(json_schema_extra={"examples": list(docs)})
 
 
 class Frozen(BaseModel):

@@ -1,18 +1,14 @@
 """Events of shared stands ("regroupements"), on `registration.events` keyed by pool id."""
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from rencontres_contracts.envelope import EventData
-from rencontres_contracts.events.common import Contact, Frozen, Organisation
+from rencontres_contracts.events.common import Contact, Frozen, Organisation, examples
 
 _POOL = "0193a1c2-8000-7abc-8def-00000000beef"
-
-
-def _examples(*examples: Any) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
 class PoolOpenedV1(EventData):
@@ -20,7 +16,7 @@ class PoolOpenedV1(EventData):
 
     event_type: ClassVar[str] = "pool.opened.v1"
     topic: ClassVar[str] = "registration.events"
-    model_config = _examples(
+    model_config = examples(
         {
             "pool_id": _POOL,
             "name": "PME du Gard",
@@ -46,7 +42,7 @@ class PoolJoinedV1(EventData):
 
     event_type: ClassVar[str] = "pool.joined.v1"
     topic: ClassVar[str] = "registration.events"
-    model_config = _examples(
+    model_config = examples(
         {
             "pool_id": _POOL,
             "registration_id": "0193a1c2-7f00-7abc-8def-0123456789ac",
@@ -81,7 +77,7 @@ class PoolClosedV1(EventData):
 
     event_type: ClassVar[str] = "pool.closed.v1"
     topic: ClassVar[str] = "registration.events"
-    model_config = _examples(
+    model_config = examples(
         {
             "pool_id": _POOL,
             "edition_id": "ales-2027-11-17",

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ConfigDict, Field
 
 from rencontres_contracts.envelope import EventData
-from rencontres_contracts.events.common import BillableLine, Contact, Organisation
+from rencontres_contracts.events.common import BillableLine, Contact, Organisation, examples
 
 OfferKind = Literal["stand", "pool_seat", "student_pass", "incubator_application"]
 RegistrationStatus = Literal[
@@ -100,16 +100,12 @@ _ID: str = _SUBMITTED_EXAMPLE["registration_id"]
 _URL: str = _SUBMITTED_EXAMPLE["status_url"]
 
 
-def _examples(*examples: Any) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": list(examples)})
-
-
 class RegistrationPromotedV1(RegistrationFacts):
     """A place freed up: it is held for this waitlisted registration until `expires_at`."""
 
     event_type: ClassVar[str] = "registration.promoted.v1"
     topic: ClassVar[str] = "registration.events"
-    model_config = _examples(
+    model_config = examples(
         {
             "registration_id": _ID,
             "reference": "RC-7KX4-Q2M9",
@@ -133,7 +129,7 @@ class RegistrationReservedV1(RegistrationFacts):
 
     event_type: ClassVar[str] = "registration.reserved.v1"
     topic: ClassVar[str] = "registration.events"
-    model_config = _examples(
+    model_config = examples(
         {
             **{k: v for k, v in _SUBMITTED_EXAMPLE.items() if k not in ("status", "submitted_at")},
             "reserved_at": "2027-10-03T10:00:00Z",
@@ -151,7 +147,7 @@ class RegistrationConfirmedV1(RegistrationFacts):
 
     event_type: ClassVar[str] = "registration.confirmed.v1"
     topic: ClassVar[str] = "registration.events"
-    model_config = _examples(
+    model_config = examples(
         {
             "registration_id": _ID,
             "reference": "RC-7KX4-Q2M9",
@@ -172,7 +168,7 @@ class RegistrationCancelledV1(RegistrationFacts):
 
     event_type: ClassVar[str] = "registration.cancelled.v1"
     topic: ClassVar[str] = "registration.events"
-    model_config = _examples(
+    model_config = examples(
         {
             "registration_id": _ID,
             "reference": "RC-7KX4-Q2M9",
@@ -195,7 +191,7 @@ class ApplicationReviewedV1(EventData):
 
     event_type: ClassVar[str] = "application.reviewed.v1"
     topic: ClassVar[str] = "registration.events"
-    model_config = _examples(
+    model_config = examples(
         {
             "registration_id": _ID,
             "reference": "RC-3PQR-8XYZ",
@@ -221,7 +217,7 @@ class RegistrationErasedV1(EventData):
 
     event_type: ClassVar[str] = "registration.erased.v1"
     topic: ClassVar[str] = "registration.events"
-    model_config = _examples({"registration_id": _ID, "erased_at": "2027-12-01T10:00:00Z"})
+    model_config = examples({"registration_id": _ID, "erased_at": "2027-12-01T10:00:00Z"})
 
     registration_id: str = Field(min_length=1, max_length=64)
     erased_at: datetime
