@@ -106,7 +106,8 @@ async def test_failed_smtp_send_is_retried_on_the_next_call_then_sent_once(
         await handlers(down)[TYPE](event)
     assert await mails_to(http, endpoints, email) == []
     [pending] = await log.for_registration(event.subject)
-    assert pending["status"] != "sent" and pending["attempts"] == 1
+    assert pending["status"] == "failed" and pending["attempts"] == 1
+    assert pending["detail"].startswith("SMTPConnectError")
 
     await handlers(notifier)[TYPE](event)  # the consumer's retry, SMTP back
     await handlers(notifier)[TYPE](event)  # and a later redelivery

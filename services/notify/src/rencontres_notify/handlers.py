@@ -4,6 +4,7 @@ One function per event type below; `handlers()` is the map the consumer dispatch
 Pool opened/joined carry no contact and are not mapped (the consumer ignores them).
 """
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,15 +57,22 @@ class Notifier:
         email_id = f"{prefix}:email"
         if await self.log.claim(email_id, {**record, "channel": "email", "to": contact["email"]}):
             message = render_email(event.type, contact["language"], context)
-            await self.email.send(contact["email"], message, email_id)
-            await self.log.mark(email_id, "sent")
+            await self._sent(email_id, self.email.send(contact["email"], message, email_id))
         if sms and contact.get("phone") and contact.get("sms_consent"):
             sms_id = f"{prefix}:sms"
             if await self.log.claim(sms_id, {**record, "channel": "sms", "to": contact["phone"]}):
-                await self.sms.send(
-                    contact["phone"], render_sms(event.type, contact["language"], context), sms_id
-                )
-                await self.log.mark(sms_id, "sent")
+                text = render_sms(event.type, contact["language"], context)
+                await self._sent(sms_id, self.sms.send(contact["phone"], text, sms_id))
+
+    async def _sent(self, delivery_id: str, sending: Awaitable[object]) -> None:
+        """Record the outcome: `sent`, or `failed` with the reason (and the event is retried,
+        then dead-lettered), so the log never shows a message stuck in `sending`."""
+        try:
+            await sending
+        except Exception as exc:
+            await self.log.mark(delivery_id, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        await self.log.mark(delivery_id, "sent")
 
 
 PARIS = "Europe/Paris"
