@@ -125,10 +125,6 @@ class RegistrationStore:
         query = {"status": "placing", "created_at": {"$lt": before}}
         return await self.registrations.find(query, HIDDEN).to_list()
 
-    async def statuses_of(self, ids: list[str]) -> dict[str, str]:
-        cursor = self.registrations.find({"_id": {"$in": ids}}, {"status": 1})
-        return {doc["_id"]: doc["status"] for doc in await cursor.to_list()}
-
     async def search(self, filters: Doc, limit: int, skip: int = 0) -> list[Doc]:
         cursor = self.registrations.find(filters, HIDDEN).sort("_id", ASCENDING)
         return await cursor.skip(skip).limit(limit).to_list()
