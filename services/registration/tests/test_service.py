@@ -13,10 +13,12 @@ from services.registration.tests.conftest import Clock, owed
 pytestmark = pytest.mark.infra
 
 
-async def holders(service: Registrations, capacity_id: str) -> list[str]:
+async def places(service: Registrations, capacity_id: str) -> tuple[int, list[str]]:
+    """Places taken, and the holders still pending once the recorded ones are forgotten."""
+    await service.store.forget_recorded()
     doc = await service.store.capacity.find_one({"_id": capacity_id})
     assert doc is not None
-    return list(doc.get("holders", []))
+    return doc["taken"], doc["pending"]
 
 
 async def reload(service: Registrations, doc: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +36,7 @@ async def test_stands_are_reserved_until_full_then_waitlisted(service: Registrat
         "reserved",
         "waitlisted",
     ]
-    assert sorted(await holders(service, "small-1:stand")) == sorted([first["_id"], second["_id"]])
+    assert await places(service, "small-1:stand") == (2, [])
     raw = await reload(service, first)
     assert owed(raw) == ["registration.submitted.v1"]
     assert raw["outbox"][0]["key"] == first["_id"]
@@ -57,7 +59,7 @@ async def test_same_idempotency_key_returns_the_first_registration(service: Regi
     again = await service.submit(request, "key-1")
     assert again["_id"] == first["_id"]
     assert await service.store.count({"contact.email": request.contact.email}) == 1
-    assert len(await holders(service, "small-1:stand")) == 1
+    assert await places(service, "small-1:stand") == (1, [])
 
 
 async def test_same_email_same_offer_same_edition_is_a_conflict(service: Registrations) -> None:
@@ -66,6 +68,7 @@ async def test_same_email_same_offer_same_edition_is_a_conflict(service: Registr
     with pytest.raises(AlreadyRegistered) as clash:
         await service.submit(request, None)
     assert clash.value.existing["reference"] == first["reference"]
+    assert await places(service, "small-1:stand") == (1, [])  # the clash gave its place back
     other_day = request.model_copy(update={"edition_id": "small-2"})
     assert (await service.submit(other_day, None))["status"] == "reserved"
 
@@ -84,7 +87,7 @@ async def test_cancellation_offers_the_place_to_the_first_in_line(
     assert promoted["status"] == "offered"
     assert owed(promoted)[-1] == "registration.promoted.v1"
     assert (await reload(service, waiting_second))["status"] == "waitlisted"
-    assert await holders(service, "small-2:stand") == [waiting_first["_id"]]
+    assert await places(service, "small-2:stand") == (1, [])
     accepted = await service.accept_offer(promoted)
     assert accepted["status"] == "reserved"
     assert owed(await reload(service, waiting_first))[-1] == "registration.reserved.v1"
@@ -111,6 +114,7 @@ async def test_an_offer_not_taken_in_time_goes_to_the_next(
         "offers_expired": 0,
         "pools_closed": 0,
         "resumed": 0,
+        "pending_settled": 0,
         "promoted": 0,
     }
 
@@ -159,7 +163,7 @@ async def test_incubator_call_closed_is_refused(service: Registrations, clock: C
 async def test_shared_stand_fills_closes_and_splits_the_price(service: Registrations) -> None:
     opener, pool, url = await service.open_pool(b.pool_open(), None)
     assert opener["status"] == "reserved" and pool["status"] == "open"
-    assert await holders(service, "small-1:stand") == [pool["_id"]]
+    assert await places(service, "small-1:stand") == (1, [])
     key = url.split("k=")[1]
     second = await service.join_pool(pool["_id"], b.pool_join(key), None)
     third = await service.join_pool(pool["_id"], b.pool_join(key), None)
@@ -196,7 +200,7 @@ async def test_a_pool_left_alone_at_its_deadline_gives_its_stand_back(
     lone = await reload(service, opener)
     assert lone["status"] == "cancelled" and lone["cancel_reason"] == "pool_unfilled"
     assert (await reload(service, waiting))["status"] == "offered"
-    assert await holders(service, "small-2:stand") == [waiting["_id"]]
+    assert await places(service, "small-2:stand") == (1, [])
 
 
 async def test_a_pool_with_enough_members_closes_at_its_deadline(
@@ -245,11 +249,13 @@ async def test_a_registration_stuck_while_placing_is_finished_by_the_job(
 ) -> None:
     request = b.stand()
     doc = service._new_document("stand", ["small-1"], request, None, clock(), {})
-    await service.store.insert_placing(doc)  # as if the process died right after this write
+    await service.store.insert(doc)  # as if the process died right after this write
+    assert await service.store.take_place("small-1:stand", doc["_id"], 2, clock())  # and this
     clock.advance(minutes=2)
     report = await service.run_jobs()
     assert report["resumed"] == 1
     assert (await reload(service, doc))["status"] == "reserved"
+    assert await places(service, "small-1:stand") == (1, [])  # the place it took, once
 
 
 def _data(entry: dict[str, Any]) -> dict[str, Any]:
@@ -257,3 +263,38 @@ def _data(entry: dict[str, Any]) -> dict[str, Any]:
 
     data: dict[str, Any] = json.loads(entry["value"])["data"]
     return data
+
+
+async def test_a_crash_between_taking_a_place_and_writing_the_registration_gives_it_back(
+    service: Registrations, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def crash(*_: Any) -> None:
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(service.store, "insert", crash)
+    with pytest.raises(RuntimeError):
+        await service.submit(b.stand("small-2"), "crash-key")
+    monkeypatch.undo()
+    assert await service.store.by_idempotency_key("crash-key") is None
+    taken, pending = await places(service, "small-2:stand")
+    assert taken == 1 and len(pending) == 1
+    waiting = await service.submit(b.stand("small-2"), None)
+    assert waiting["status"] == "waitlisted"  # the edition's one stand looks taken
+    clock.advance(seconds=10)
+    assert (await service.run_jobs())["pending_settled"] == 0  # too recent to judge
+    clock.advance(seconds=30)
+    report = await service.run_jobs()
+    assert report["pending_settled"] == 1 and report["promoted"] == 1
+    assert (await reload(service, waiting))["status"] == "offered"
+    assert await places(service, "small-2:stand") == (1, [])
+
+
+async def test_taking_again_for_a_pending_holder_counts_once_and_keeps_it_from_the_job(
+    service: Registrations, clock: Clock
+) -> None:
+    assert await service.store.take_place("small-2:stand", "slow", 1, clock())
+    clock.advance(seconds=40)
+    assert await service.store.take_place("small-2:stand", "slow", 1, clock())  # a retry
+    assert not await service.store.take_place("small-2:stand", "other", 1, clock())
+    assert (await service.run_jobs())["pending_settled"] == 0
+    assert await places(service, "small-2:stand") == (1, ["slow"])

@@ -52,9 +52,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await broker.start()
         relay.start()
         jobs = asyncio.create_task(_jobs(registrations, settings.jobs_interval_seconds))
+        forget = asyncio.create_task(_forget_recorded(store, settings.pending_flush_seconds))
         yield
-        jobs.cancel()
-        await asyncio.gather(jobs, return_exceptions=True)
+        for task in (jobs, forget):
+            task.cancel()
+        await asyncio.gather(jobs, forget, return_exceptions=True)
+        await store.forget_recorded()
         await relay.stop()
         await broker.stop()
         await client.close()
@@ -88,6 +91,16 @@ async def _jobs(registrations: Registrations, interval: float) -> None:
             report = await registrations.run_jobs()
             if any(report.values()):
                 log.info("jobs: %s", report)
+
+
+async def _forget_recorded(store: RegistrationStore, interval: float) -> None:
+    """One write per capacity every `interval` instead of one per registration."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await store.forget_recorded()
+        except Exception:
+            log.exception("forgetting recorded places failed; the jobs will")
 
 
 def _map_errors(app: FastAPI) -> None:

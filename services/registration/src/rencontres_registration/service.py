@@ -21,6 +21,7 @@ from rencontres_registration.catalog import Catalog
 from rencontres_registration.domain import (
     HOLDS_A_PLACE,
     RegistrationRefused,
+    Resource,
     TransitionRefused,
     capacity_id,
     capacity_of,
@@ -45,7 +46,7 @@ from rencontres_registration.schemas import (
     StandIn,
     StudentPassIn,
 )
-from rencontres_registration.store import RegistrationStore
+from rencontres_registration.store import AlreadyRegistered, RegistrationStore
 
 Doc = dict[str, Any]
 Clock = Callable[[], datetime]
@@ -107,7 +108,54 @@ class Registrations:
             else:
                 extra["organisation"] = request.organisation.model_dump()
         doc = self._new_document(request.offer, edition_ids, request, idempotency_key, now, extra)
-        return await self._settle(await self.store.insert_placing(doc))
+        return await self._submit(doc, now)
+
+    async def _submit(self, doc: Doc, now: datetime) -> Doc:
+        """Take the place first, then write the registration whole, with its status and its
+        event, in one insert. A repeat or a duplicate refused by the unique indexes gives the
+        place back; a crash in between leaves a pending place with no holder document, which
+        the job gives back (`sweep_pending`)."""
+        offer = self.catalog.offer(doc["offer"])
+        resource = resource_for(offer.kind)
+        taken: tuple[str, Resource] | None = None
+        got_place = True
+        if resource is not None:
+            edition = self.catalog.editions[doc["edition_ids"][0]]
+            cid = capacity_id(edition.id, resource)
+            got_place = await self.store.take_place(
+                cid, doc["_id"], capacity_of(edition, resource), now
+            )
+            if got_place:
+                taken = (edition.id, resource)
+            elif not doc.get("join_waiting_list", True):
+                return await self._refuse_full(doc)
+        status = placed_status(offer, got_place)
+        placed = {**doc, "status": status, "history": [self._history(status, "system")]}
+        try:
+            stored = await self.store.insert(placed, [events.submitted(self.catalog, doc, status)])
+        except AlreadyRegistered:
+            await self._give_back_untaken(doc["_id"], taken, now)
+            raise
+        if stored["_id"] != doc["_id"]:  # the same idempotency key: answer the first one
+            await self._give_back_untaken(doc["_id"], taken, now)
+            return await self._settle(stored)
+        if taken is not None:
+            self.store.recorded(capacity_id(*taken), doc["_id"])
+        self._wake(doc["_id"])
+        return stored
+
+    async def _refuse_full(self, doc: Doc) -> Doc:
+        """Full and no waiting list wanted: nothing is written, unless this was accepted
+        before (a repeat answers the first registration, a duplicate email gets its 409)."""
+        if (existing := await self.store.existing(doc)) is not None:
+            return await self._settle(existing)
+        raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
+
+    async def _give_back_untaken(
+        self, holder: str, taken: "tuple[str, Resource] | None", since: datetime
+    ) -> None:
+        if taken is not None and await self.store.drop_pending(capacity_id(*taken), holder, since):
+            await self.allocate(*taken)  # someone may have been waitlisted meanwhile
 
     def _chosen_editions(
         self, request: StandIn | StudentPassIn | IncubatorIn, now: datetime
@@ -158,16 +206,20 @@ class Registrations:
             return await self._settle_pool_seat(doc)
         offer = self.catalog.offer(doc["offer"])
         resource = resource_for(offer.kind)
-        got_place = True
-        if resource is not None:
-            edition = self.catalog.editions[doc["edition_ids"][0]]
-            got_place = await self.store.take_place(
-                capacity_id(edition.id, resource), doc["_id"], capacity_of(edition, resource)
-            )
+        if resource is None:
+            return await self._placed(doc, placed_status(offer, True))
+        edition = self.catalog.editions[doc["edition_ids"][0]]
+        cid = capacity_id(edition.id, resource)
+        got_place = await self.store.take_place(
+            cid, doc["_id"], capacity_of(edition, resource), self._now()
+        )
         if not got_place and not doc.get("join_waiting_list", True):
             await self.store.delete_placing(doc["_id"])
             raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
-        return await self._placed(doc, placed_status(offer, got_place))
+        placed = await self._placed(doc, placed_status(offer, got_place))
+        if got_place:
+            self.store.recorded(cid, doc["_id"])
+        return placed
 
     async def _placed(self, doc: Doc, status: Any) -> Doc:
         event = events.submitted(self.catalog, doc, status)
@@ -206,7 +258,7 @@ class Registrations:
                 "pool_invitation_key": key,
             },
         )
-        stored = await self.store.insert_placing(doc)
+        stored = await self.store.insert(doc)
         if stored["_id"] == doc["_id"]:
             await self.store.insert_pool(
                 {
@@ -253,7 +305,7 @@ class Registrations:
                 "pool_role": "member",
             },
         )
-        return await self._settle(await self.store.insert_placing(doc))
+        return await self._settle(await self.store.insert(doc))
 
     async def _settle_pool_seat(self, doc: Doc) -> Doc:
         pool_id = doc["pool_id"]
@@ -291,7 +343,9 @@ class Registrations:
             )
         edition = self.catalog.editions[pool["edition_id"]]
         cid = capacity_id(edition.id, "stand")
-        if not await self.store.take_place(cid, pool_id, edition.stands):
+        if pool["status"] == "opening" and not await self.store.take_place(
+            cid, pool_id, edition.stands, self._now()
+        ):
             await self.store.delete_pool(pool_id)
             await self.store.delete_placing(doc["_id"])
             raise RegistrationRefused(
@@ -312,6 +366,7 @@ class Registrations:
             pool_id,
         )
         await self.store.pool_transition(pool_id, "opening", {"status": "open"}, [opened])
+        self.store.recorded(cid, pool_id)
         self._wake(pool_id, "pools")
         return await self._placed(doc, "reserved")
 
@@ -436,7 +491,7 @@ class Registrations:
         cid, total = capacity_id(edition_id, resource), capacity_of(edition, resource)
         promoted = 0
         while (first := await self.store.first_waitlisted(edition_id, resource)) is not None:
-            if not await self.store.take_place(cid, first["_id"], total):
+            if not await self.store.take_place(cid, first["_id"], total, self._now()):
                 break
             expires = offer_deadline(self._now(), self.catalog.offer_hold_hours)
             done = await self.store.transition(
@@ -449,6 +504,7 @@ class Registrations:
             if done is None:  # it moved on meanwhile; give the place back and look again
                 await self.store.release_place(cid, first["_id"])
                 continue
+            self.store.recorded(cid, first["_id"])
             self._wake(first["_id"])
             promoted += 1
         return promoted
@@ -533,12 +589,40 @@ class Registrations:
             except RegistrationRefused:
                 pass  # it could not be placed and was removed
             report["resumed"] += 1
+        report["pending_settled"] = await self.sweep_pending()
         promoted = 0
         for edition_id in self.catalog.editions:
             promoted += await self.allocate(edition_id, "stand")
             promoted += await self.allocate(edition_id, "student_pass")
         report["promoted"] = promoted
         return report
+
+    async def sweep_pending(self) -> int:
+        """Settle places counted for a holder that never recorded them (a crash between the
+        two writes): forget the ones its document now records, give back the others."""
+        settled = 0
+        before = self._now() - PLACING_GRACE
+        for capacity in await self.store.capacities():
+            for holder, since in capacity.get("pending_at", {}).items():
+                if since > before:
+                    continue  # being taken right now
+                holds = await self._records_place(holder)
+                if holds is None:
+                    continue  # still placing: the resumed placement finishes it
+                if holds:
+                    await self.store.forget_pending(capacity["_id"], [holder])
+                else:
+                    await self.store.drop_pending(capacity["_id"], holder, since)
+                settled += 1
+        return settled
+
+    async def _records_place(self, holder: str) -> bool | None:
+        """Whether a holder's own document records a place; None while it is still placing."""
+        if (doc := await self.store.get(holder)) is not None:
+            return None if doc["status"] == "placing" else doc["status"] in HOLDS_A_PLACE
+        if (pool := await self.store.get_pool(holder)) is not None:
+            return None if pool["status"] == "opening" else pool["status"] in ("open", "closed")
+        return False
 
     # ------------------------------------------------------------------ helpers
 

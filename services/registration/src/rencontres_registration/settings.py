@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     jobs_interval_seconds: float = Field(
         default=30.0, description="how often offers expire, pools close and waiting lists move"
     )
+    pending_flush_seconds: float = Field(
+        default=0.2, description="how often places now recorded by their holders leave `pending`"
+    )
     consumer_group: str = "registration"
     rate_limit_per_second: float = Field(
         default=2.0, description="sustained public POSTs per client address; 0 disables"

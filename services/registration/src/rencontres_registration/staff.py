@@ -151,7 +151,7 @@ async def capacity(registrations: RegistrationsDep) -> list[dict[str, Any]]:
     """Places per edition: total, taken, free, and how many wait."""
     rows = []
     for cap in await registrations.store.capacities():
-        taken = len(cap.get("holders", []))
+        taken = cap["taken"]
         waiting = await registrations.store.count(
             {"status": "waitlisted", "edition_ids": cap["edition_id"], "offer": cap["resource"]}
         )

@@ -1,10 +1,10 @@
 """The only code that talks to the registration database.
 
 Three collections: `registrations` (one document per registration, with the events it still
-owes in `outbox`), `capacity` (one document per edition and kind of place; its `holders`
-array holds the ids that took a place, so the count can never drift from who holds it), and
-`pools` (shared stands; members and the pool's own outbox). Every change is one conditional
-document write; nothing relies on multi-document transactions.
+owes in `outbox`), `capacity` (one small document per edition and kind of place: `taken` of
+`total`, and the holders `pending` between taking a place and recording it in their own
+document), and `pools` (shared stands; members and the pool's own outbox). Every change is one
+conditional document write; nothing relies on multi-document transactions.
 """
 
 from datetime import datetime
@@ -40,6 +40,14 @@ def _changes(set_fields: Doc, events: list[CloudEvent[Any]], history: Doc | None
     return update
 
 
+def _give_back(holder: str) -> dict[str, Any]:
+    return {
+        "$inc": {"taken": -1},
+        "$pull": {"pending": holder},
+        "$unset": {f"pending_at.{holder}": ""},
+    }
+
+
 def _visible(doc: Doc | None) -> Doc | None:
     """FerretDB 1.24 has no projection on findAndModify: drop the outbox here instead."""
     if doc is not None:
@@ -52,6 +60,7 @@ class RegistrationStore:
         self.registrations = db["registrations"]
         self.capacity = db["capacity"]
         self.pools = db["pools"]
+        self._recorded: dict[str, set[str]] = {}
 
     async def create_indexes(self) -> None:
         r = self.registrations
@@ -69,23 +78,31 @@ class RegistrationStore:
     async def by_idempotency_key(self, key: str) -> Doc | None:
         return await self.registrations.find_one({"idempotency_key": key}, HIDDEN)
 
-    async def insert_placing(self, document: Doc) -> Doc:
-        """Write a new registration before it takes any place: the unique indexes reject a
-        duplicate here, before anything else is touched. A repeated idempotency key returns
-        the first registration; an email/offer/edition clash raises AlreadyRegistered."""
+    async def insert(self, document: Doc, events: list[CloudEvent[Any]] | None = None) -> Doc:
+        """Write a new registration, with the events it owes. The unique indexes refuse a
+        duplicate: a repeated idempotency key returns the first registration; an
+        email/offer/edition clash raises AlreadyRegistered."""
         try:
-            await self.registrations.insert_one(document)
-        except DuplicateKeyError:
-            existing = await self.by_idempotency_key(document["idempotency_key"])
-            if existing:
-                return existing
-            clash = await self.registrations.find_one(
-                {"dedupe_keys": {"$in": document["dedupe_keys"]}}, HIDDEN
+            await self.registrations.insert_one(
+                {**document, OUTBOX_FIELD: [outbox_entry(e) for e in events or []]}
             )
-            if clash is None:
-                raise
-            raise AlreadyRegistered(clash) from None
+        except DuplicateKeyError:
+            if (existing := await self.existing(document)) is not None:
+                return existing
+            raise
         return document
+
+    async def existing(self, document: Doc) -> Doc | None:
+        """The registration a new one repeats (same idempotency key), or AlreadyRegistered
+        when the same email already holds this offer for this edition; None when neither."""
+        if existing := await self.by_idempotency_key(document["idempotency_key"]):
+            return existing
+        clash = await self.registrations.find_one(
+            {"dedupe_keys": {"$in": document["dedupe_keys"]}}, HIDDEN
+        )
+        if clash is not None:
+            raise AlreadyRegistered(clash)
+        return None
 
     async def delete_placing(self, registration_id: str) -> None:
         """Forget a registration that never got past placing (its pool was full): it owes
@@ -137,26 +154,78 @@ class RegistrationStore:
     async def ensure_capacity(
         self, capacity_id: str, edition_id: str, resource: str, total: int
     ) -> None:
-        """Create or resize a counter from the catalog; who holds a place is never touched."""
+        """Create or resize a counter from the catalog; the places taken are never touched."""
         await self.capacity.update_one(
             {"_id": capacity_id},
-            {"$set": {"edition_id": edition_id, "resource": resource, "total": total}},
+            {
+                "$set": {"edition_id": edition_id, "resource": resource, "total": total},
+                "$setOnInsert": {"taken": 0, "pending": [], "pending_at": {}},
+            },
             upsert=True,
         )
+        old = await self.capacity.find_one({"_id": capacity_id, "taken": {"$exists": False}})
+        if old is not None:  # a counter written before `taken` existed: one array per holder
+            holders = old.get("holders", [])
+            await self.capacity.update_one(
+                {"_id": capacity_id},
+                {"$set": {"taken": len(holders), "pending": [], "pending_at": {}},
+                 "$unset": {"holders": ""}},
+            )  # fmt: skip
 
-    async def take_place(self, capacity_id: str, holder: str, total: int) -> bool:
-        """Atomically add `holder` if a place is free (or it already holds one)."""
-        taken = await self.capacity.find_one_and_update(
+    async def take_place(self, capacity_id: str, holder: str, total: int, now: datetime) -> bool:
+        """Count a place for `holder` if one is free, True also if it is still `pending`.
+
+        The holder is written into `pending` in the same write as the count, so a retry after
+        a crash knows it already holds one. Callers take only for a holder whose own document
+        does not record a place yet (placing, opening, waitlisted). A repeat refreshes the
+        holder's `pending_at`, so the job never gives back a place being taken right now."""
+        counted = await self.capacity.find_one_and_update(
+            {"_id": capacity_id, "taken": {"$lt": total}, "pending": {"$ne": holder}},
             {
-                "_id": capacity_id,
-                "$or": [{"holders": holder}, {f"holders.{total - 1}": {"$exists": False}}],
+                "$inc": {"taken": 1},
+                "$push": {"pending": holder},
+                "$set": {f"pending_at.{holder}": now},
             },
-            {"$addToSet": {"holders": holder}},
         )
-        return taken is not None
+        if counted is not None:
+            return True
+        again = await self.capacity.update_one(
+            {"_id": capacity_id, "pending": holder}, {"$set": {f"pending_at.{holder}": now}}
+        )
+        return again.matched_count == 1
+
+    def recorded(self, capacity_id: str, holder: str) -> None:
+        """The holder's own document now records its place: `pending` may forget it. Batched
+        by `forget_recorded`, so a submission costs no extra write; until then, and after a
+        crash, the job (`Registrations.sweep_pending`) reaches the same result."""
+        self._recorded.setdefault(capacity_id, set()).add(holder)
+
+    async def forget_recorded(self) -> int:
+        batch, self._recorded = self._recorded, {}
+        for capacity_id, holders in batch.items():
+            await self.forget_pending(capacity_id, sorted(holders))
+        return sum(len(h) for h in batch.values())
+
+    async def forget_pending(self, capacity_id: str, holders: list[str]) -> None:
+        unset = {f"pending_at.{h}": "" for h in holders}
+        await self.capacity.update_one(
+            {"_id": capacity_id}, {"$pullAll": {"pending": holders}, "$unset": unset}
+        )
 
     async def release_place(self, capacity_id: str, holder: str) -> None:
-        await self.capacity.update_one({"_id": capacity_id}, {"$pull": {"holders": holder}})
+        """Give back the place a holder held (its caller won the status change that ends it)."""
+        await self.capacity.update_one(
+            {"_id": capacity_id, "taken": {"$gt": 0}}, _give_back(holder)
+        )
+
+    async def drop_pending(self, capacity_id: str, holder: str, since: datetime) -> bool:
+        """Give back a place counted for a holder that never recorded it, unless a retry has
+        taken it again since `since`."""
+        dropped = await self.capacity.update_one(
+            {"_id": capacity_id, "pending": holder, f"pending_at.{holder}": since},
+            _give_back(holder),
+        )
+        return dropped.modified_count == 1
 
     async def capacities(self) -> list[Doc]:
         return await self.capacity.find({}).sort("_id", ASCENDING).to_list()
