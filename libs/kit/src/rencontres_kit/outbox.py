@@ -2,11 +2,13 @@
 
 Without multi-document transactions, the only atomic write is one document. So a state change
 and the events it owes are written together: the document carries an `outbox` array of events
-not yet published. The relay publishes them in order (idempotent producer, acks=all) and then
-pulls each published entry out. A crash between the two re-publishes; consumers dedupe by id.
+not yet published, and a flag `outbox_owed` that the periodic sweep looks for. The relay
+publishes them in order (idempotent producer, acks=all) and then takes the published entries
+out in one write. A crash between the two re-publishes; consumers dedupe by id.
 """
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,6 +22,9 @@ from rencontres_contracts import CloudEvent, topic_for
 log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "outbox"
+OWED_FIELD = "outbox_owed"
+"""True while `outbox` may hold entries: a top-level flag FerretDB lets PostgreSQL filter on,
+where `{"outbox.0": {"$exists": true}}` makes it read and parse every document in Go."""
 
 PUBLISHED = Counter("outbox_published_total", "Events published by the outbox relay", ["topic"])
 FAILURES = Counter("outbox_publish_failures_total", "Publish attempts that failed")
@@ -44,10 +49,11 @@ def outbox_entry(event: CloudEvent[Any]) -> dict[str, Any]:
 class OutboxRelay:
     """Publishes what the stores recorded and retries forever.
 
-    A writer calls `wake(collection, id)` after recording events: the relay reads that one
-    document by id at once (cheap: a lookup by `_id` is the only query FerretDB 1.x answers
-    from an index). Every `sweep_interval` it also scans all documents for pending events, which
-    catches what another replica or a crashed process left behind.
+    A writer calls `wake(collection, id)` after recording events (and setting `OWED_FIELD`):
+    the relay reads that one document by id at once. Every `sweep_interval` it also looks for
+    documents still owing events, which catches what another replica or a crashed process left
+    behind: the first sweep reads every document (so entries written before the flag existed
+    are found too), later ones only the flagged.
     """
 
     def __init__(
@@ -66,6 +72,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._wakeup = asyncio.Event()
         self._hints: dict[tuple[str, str], None] = {}
+        self._swept_everything = False
         self._task: asyncio.Task[None] | None = None
 
     def wake(self, collection: str | None = None, doc_id: str | None = None) -> None:
@@ -104,21 +111,33 @@ class OutboxRelay:
                     pass
 
     async def drain_hints(self) -> None:
-        """Publish the documents writers pointed at, each read by its id."""
+        """Publish the documents writers pointed at, each read by its id: up to `batch_size`
+        side by side (each document's entries stay in order), so the relay keeps up with
+        many writers instead of waiting for one round trip after another."""
         while self._hints:
-            collection_name, doc_id = next(iter(self._hints))
-            collection = self._collections[collection_name]
-            doc = await collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
-            if doc and doc.get(OUTBOX_FIELD):
-                await self._publish_document(collection, doc)
-            del self._hints[(collection_name, doc_id)]
+            batch = list(itertools.islice(self._hints, self._batch_size))
+            for hint in batch:  # taken first: a writer's new wake-up during the batch stays
+                del self._hints[hint]
+            try:
+                await asyncio.gather(*(self._drain_hint(*hint) for hint in batch))
+            except BaseException:
+                self._hints.update(dict.fromkeys(batch))
+                raise
+
+    async def _drain_hint(self, collection_name: str, doc_id: str) -> None:
+        collection = self._collections[collection_name]
+        doc = await collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+        if doc and doc.get(OUTBOX_FIELD):
+            await self._publish_document(collection, doc)
 
     async def drain_once(self) -> bool:
         """Publish one batch from every collection; True when there may be more."""
         more = False
         pending = 0
-        for collection in self._collections.values():
+        query: dict[str, Any] = {OWED_FIELD: True}
+        if not self._swept_everything:
             query = {f"{OUTBOX_FIELD}.0": {"$exists": True}}
+        for collection in self._collections.values():
             pending += await collection.count_documents(query)
             cursor = collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
             docs = await cursor.to_list()
@@ -126,18 +145,25 @@ class OutboxRelay:
             for doc in docs:
                 await self._publish_document(collection, doc)
         PENDING.set(pending)
+        self._swept_everything |= not more
         return more
 
     async def _publish_document(
         self, collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]
     ) -> None:
-        for entry in doc[OUTBOX_FIELD]:
+        entries = doc[OUTBOX_FIELD]
+        for entry in entries:
             headers = {"content-type": "application/cloudevents+json", "ce_type": entry["type"]}
             await self._publish(
                 entry["topic"], entry["key"].encode(), entry["value"].encode(), headers
             )
-            # Pull this exact entry, as read: idempotent if another relay got there first, and
-            # filtered on `_id` alone, the one lookup FerretDB 1.24 answers from an index
-            # (`$pull` by a field of the entry would be a silent no-op there).
-            await collection.update_one({"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: entry}})
             PUBLISHED.labels(entry["topic"]).inc()
+        # One write: if the outbox still holds exactly what was published, empty it and lower
+        # the flag; if a writer added entries meanwhile, take out only the published ones (by
+        # their whole value, as read: `$pull` by a field of the entry is a no-op on FerretDB).
+        emptied = await collection.update_one(
+            {"_id": doc["_id"], OUTBOX_FIELD: entries},
+            {"$set": {OUTBOX_FIELD: [], OWED_FIELD: False}},
+        )
+        if emptied.matched_count == 0:
+            await collection.update_one({"_id": doc["_id"]}, {"$pullAll": {OUTBOX_FIELD: entries}})

@@ -14,10 +14,10 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from rencontres_contracts import CloudEvent
-from rencontres_kit.outbox import OUTBOX_FIELD, outbox_entry
+from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD, outbox_entry
 
 Doc = dict[str, Any]
-HIDDEN = {OUTBOX_FIELD: 0}
+HIDDEN = {OUTBOX_FIELD: 0, OWED_FIELD: 0}
 
 
 class AlreadyRegistered(Exception):
@@ -33,6 +33,7 @@ def _changes(set_fields: Doc, events: list[CloudEvent[Any]], history: Doc | None
     push: Doc = {}
     if events:
         push[OUTBOX_FIELD] = {"$each": [outbox_entry(e) for e in events]}
+        update["$set"] = {**set_fields, OWED_FIELD: True}
     if history:
         push["history"] = history
     if push:
@@ -52,6 +53,7 @@ def _visible(doc: Doc | None) -> Doc | None:
     """FerretDB 1.24 has no projection on findAndModify: drop the outbox here instead."""
     if doc is not None:
         doc.pop(OUTBOX_FIELD, None)
+        doc.pop(OWED_FIELD, None)
     return doc
 
 
@@ -84,7 +86,11 @@ class RegistrationStore:
         email/offer/edition clash raises AlreadyRegistered."""
         try:
             await self.registrations.insert_one(
-                {**document, OUTBOX_FIELD: [outbox_entry(e) for e in events or []]}
+                {
+                    **document,
+                    OUTBOX_FIELD: [outbox_entry(e) for e in events or []],
+                    OWED_FIELD: bool(events),
+                }
             )
         except DuplicateKeyError:
             if (existing := await self.existing(document)) is not None:
@@ -253,7 +259,10 @@ class RegistrationStore:
                     "members": {"$ne": registration_id},
                     f"members.{max_members - 1}": {"$exists": False},
                 },
-                {"$push": {"members": registration_id, OUTBOX_FIELD: outbox_entry(event)}},
+                {
+                    "$push": {"members": registration_id, OUTBOX_FIELD: outbox_entry(event)},
+                    "$set": {OWED_FIELD: True},
+                },
                 return_document=ReturnDocument.AFTER,
             )
         )
