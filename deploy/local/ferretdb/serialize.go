@@ -9,7 +9,7 @@ package main
 //
 // This proxy restores them: it accepts MongoDB wire-protocol connections, forwards each message
 // to FerretDB, and lets only one write command at a time through per collection name (reads,
-// and writes to other collections, stay concurrent). Commands that change a whole database
+// inserts, and writes to other collections, stay concurrent). Commands that change a whole database
 // (dropDatabase) wait for every collection.
 
 import (
@@ -31,8 +31,15 @@ const (
 )
 
 // writeCommands change data or metadata; they are run one at a time.
+//
+// "insert" is not among them: FerretDB inserts with a plain INSERT, reading nothing first, so
+// there is no read-modify-write to protect, and a duplicate _id (or any unique key) is refused
+// by the backend's own unique index, whoever else is inserting. Inserts thus run concurrently
+// with one another and with the serialised commands (a new collection is created under
+// FerretDB's own registry lock). Like on MongoDB, an upsert racing an insert of the same _id
+// may then fail with a duplicate key error instead of updating the inserted document.
 var writeCommands = map[string]bool{
-	"insert": true, "update": true, "delete": true, "findandmodify": true,
+	"update": true, "delete": true, "findandmodify": true,
 	"createindexes": true, "dropindexes": true, "drop": true, "dropdatabase": true,
 	"create": true, "renamecollection": true,
 }

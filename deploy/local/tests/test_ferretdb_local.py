@@ -6,19 +6,25 @@ FerretDB gap) shows up here first rather than as a puzzling service failure.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import re
 import shutil
 import socket
+import string
+import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError
-from rencontres_infra import ferretdb
+from rencontres_infra import ferretdb, postgres
 from rencontres_infra.errors import InfraError
+from rencontres_infra.stack import Stack
 
 
 def _cache_dir() -> Path:
@@ -220,8 +226,6 @@ async def test_set_on_insert_empty_array(ferret_uri: str) -> None:
 async def test_concurrent_writers_to_one_document_lose_nothing(ferret_uri: str) -> None:
     """FerretDB 1.24 alone loses updates here (read-modify-write without a lock); the proxy in
     deploy/local/ferretdb/serialize.go lets one write command at a time through per collection."""
-    import asyncio
-
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(ferret_uri, maxPoolSize=40)
     try:
         coll = client["concurrency"]["counters"]
@@ -242,5 +246,123 @@ async def test_concurrent_writers_to_one_document_lose_nothing(ferret_uri: str) 
         assert doc["n"] == 60
         assert sum(t is not None for t in taken) == 10
         assert doc["remaining"] == 0
+    finally:
+        await client.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_uri(request: pytest.FixtureRequest) -> str:
+    """FerretDB on SQLite (a fresh server), or the session stack's (FerretDB on PostgreSQL)."""
+    if request.param == "sqlite":
+        uri: str = request.getfixturevalue("ferret_uri")
+        return uri
+    stack: Stack = request.getfixturevalue("stack")
+    assert stack.endpoints
+    return stack.endpoints.mongodb_uri
+
+
+@pytest.mark.infra
+async def test_concurrent_inserts_keep_ids_unique_and_lose_nothing(backend_uri: str) -> None:
+    """The proxy lets inserts through concurrently (serialize.go): the backend's unique index
+    alone must refuse every duplicate _id, and no insert of a distinct _id may go missing."""
+    db = f"inserts_{uuid.uuid4().hex[:8]}"
+    clients: list[AsyncMongoClient[dict[str, object]]] = [
+        AsyncMongoClient(backend_uri, maxPoolSize=1) for _ in range(100)
+    ]
+    try:
+        # One connection per client, opened before the race so the inserts start together.
+        await asyncio.gather(*(c.admin.command("ping") for c in clients))
+        same = await asyncio.gather(
+            *(c[db]["same"].insert_one({"_id": "one", "by": i}) for i, c in enumerate(clients)),
+            return_exceptions=True,
+        )
+        failures = [r for r in same if isinstance(r, BaseException)]
+        assert all(isinstance(f, DuplicateKeyError) for f in failures), failures
+        assert (len(same) - len(failures), len(failures)) == (1, 99)
+        assert await clients[0][db]["same"].count_documents({}) == 1
+
+        await asyncio.gather(
+            *(clients[i % 100][db]["distinct"].insert_one({"_id": f"d{i:03d}"}) for i in range(200))
+        )
+        ids = [str(doc["_id"]) async for doc in clients[0][db]["distinct"].find({}, {"_id": 1})]
+        assert sorted(ids) == [f"d{i:03d}" for i in range(200)]
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
+
+
+def _psql(port: int, sql: str) -> str:
+    done = subprocess.run(
+        [str(postgres.binaries() / "psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+         "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres", "-c", sql],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def _scans(port: int, schema: str, table: str) -> tuple[int, int]:
+    """(seq_scan, idx_scan) of one table, once PostgreSQL's statistics have caught up.
+
+    A server process that flushed its counters less than a second ago keeps the new ones
+    until it is next idle or for up to 10 s (PGSTAT_IDLE_INTERVAL), so read until they have
+    not moved for longer than that.
+    """
+    query = (
+        "SELECT seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables "
+        f"WHERE schemaname = '{schema}' AND relname = '{table}'"
+    )
+    deadline = time.monotonic() + 60
+    last, since = _psql(port, query), time.monotonic()
+    while time.monotonic() - since < 11 and time.monotonic() < deadline:
+        time.sleep(1)
+        now = _psql(port, query)
+        if now != last:
+            last, since = now, time.monotonic()
+    seq, idx = last.split("|")
+    return int(seq), int(idx)
+
+
+@pytest.mark.infra
+async def test_finds_and_updates_by_id_use_an_index(stack: Stack) -> None:
+    """FerretDB pushes `{_id: x}` down as `_jsonb->$1 @> $2`, which its own btree index cannot
+    serve: only the GIN index and the custom plans set up by rencontres_infra.postgres spare
+    every find and update by _id a scan of the whole table."""
+    if os.environ.get("MONGODB_URI"):
+        pytest.skip("MongoDB is given from outside: no local FerretDB on PostgreSQL to look into")
+    assert stack.endpoints
+    port = stack.ports.postgres
+    # FerretDB names the table after the collection, with anything but letters as "_".
+    db, name = "id_index", "probe" + "".join(random.choices(string.ascii_lowercase, k=10))
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(stack.endpoints.mongodb_uri)
+    try:
+        coll = client[db][name]
+        # About the size of a registration: big enough that a scan is not the cheaper plan.
+        await coll.insert_many(
+            [{"_id": f"r{i:04d}", "n": 0, "note": "x" * 400} for i in range(300)]
+        )
+        table = await asyncio.to_thread(
+            _psql,
+            port,
+            "SELECT table_name FROM information_schema.tables "
+            f"WHERE table_schema = '{db}' AND table_name LIKE '{name}\\_%'",
+        )
+        assert re.fullmatch(rf"{name}_[0-9a-f]{{8}}", table), table
+        # Statistics as autovacuum leaves them on a table that has lived a while, rather than
+        # whatever it happens to have done by now: the plans do not depend on its timing.
+        await asyncio.to_thread(_psql, port, f"ANALYZE {db}.{table}")
+        seq_before, idx_before = await asyncio.to_thread(_scans, port, db, table)
+
+        for i in range(50):
+            assert await coll.find_one({"_id": f"r{i * 6:04d}"}) is not None
+        for i in range(20):
+            updated = await coll.find_one_and_update(
+                {"_id": f"r{i:04d}", "n": {"$lt": 5}}, {"$inc": {"n": 1}}
+            )
+            assert updated is not None
+
+        seq_after, idx_after = await asyncio.to_thread(_scans, port, db, table)
+        seq, idx = seq_after - seq_before, idx_after - idx_before
+        print(f"70 lookups by _id on {db}.{table}: {seq} seq scans, {idx} index scans")
+        assert seq < 5
+        assert idx >= 50
     finally:
         await client.close()

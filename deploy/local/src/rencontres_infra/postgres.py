@@ -91,6 +91,9 @@ def start(state_dir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]
         # A development server: durability across power loss is not worth its cost here.
         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
         "-c", "max_connections=200", "-c", "shared_buffers=128MB",
+        # FerretDB's prepared statements name the field as a parameter (`_jsonb->$1 @> $2`);
+        # only a plan made for the actual values can match the `_id` index (install_id_indexes).
+        "-c", "plan_cache_mode=force_custom_plan",
     ]  # fmt: skip
     with log_path.open("ab") as log:
         return subprocess.Popen(
@@ -120,6 +123,70 @@ def wait_ready(
         if time.monotonic() > deadline:
             raise InfraError(f"PostgreSQL not ready after {timeout:.0f}s:\n{tail(log_path)}")
         time.sleep(0.1)
+
+
+# Every table with FerretDB's `_jsonb jsonb` column (its collections and its per-database
+# metadata table) gets a GIN index on `_jsonb->'_id'`: at once for the tables already there, and
+# from an event trigger for each table created later. Safe to run again.
+_ID_INDEX_SQL = """
+CREATE OR REPLACE FUNCTION public.rencontres_index_id(tbl regclass) RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = tbl AND attname = '_jsonb'
+               AND atttypid = 'jsonb'::regtype AND NOT attisdropped)
+       AND NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                       JOIN pg_am am ON am.oid = c.relam
+                       WHERE i.indrelid = tbl AND am.amname = 'gin') THEN
+        EXECUTE format('CREATE INDEX ON %s USING gin ((_jsonb->''_id'') jsonb_path_ops)', tbl);
+    END IF;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION public.rencontres_index_id_on_create() RETURNS event_trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    created record;
+BEGIN
+    FOR created IN SELECT objid FROM pg_event_trigger_ddl_commands()
+                   WHERE command_tag = 'CREATE TABLE' AND object_type = 'table' LOOP
+        PERFORM public.rencontres_index_id(created.objid::regclass);
+    END LOOP;
+END
+$fn$;
+
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'rencontres_index_id') THEN
+        CREATE EVENT TRIGGER rencontres_index_id ON ddl_command_end
+            WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION public.rencontres_index_id_on_create();
+    END IF;
+END
+$do$;
+
+SELECT public.rencontres_index_id(c.oid) FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema');
+"""
+
+
+def install_id_indexes(port: int) -> None:
+    """Index `_id` of every FerretDB collection in a way its queries can use.
+
+    FerretDB 1.24 pushes `{_id: x}` down as `_jsonb->$1 @> $2` (containment, field name as a
+    parameter), which cannot use the btree index it creates on `(_jsonb->'_id')`: every find or
+    update by `_id` scanned the whole table. A GIN `jsonb_path_ops` index on that expression
+    serves `@>`, once `plan_cache_mode=force_custom_plan` (see `start`) folds the field name in.
+    """
+    argv = [
+        str(binaries() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+        "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres",
+    ]  # fmt: skip
+    result = subprocess.run(
+        argv, input=_ID_INDEX_SQL, capture_output=True, text=True, check=False, timeout=60
+    )
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip()
+        raise InfraError(f"installing the _id indexes in PostgreSQL failed:\n{output}")
 
 
 def _listening(port: int) -> bool:

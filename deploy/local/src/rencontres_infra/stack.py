@@ -160,6 +160,7 @@ class Stack:
             postgres.wait_ready(
                 p.postgres, dict(self._procs)["postgres"], self.logs / "postgres.log"
             )
+            postgres.install_id_indexes(p.postgres)
             self.say(
                 f"starting FerretDB {ferretdb.FERRETDB_VERSION} on 127.0.0.1:{p.mongodb}, "
                 f"backed by PostgreSQL on 127.0.0.1:{p.postgres}"
