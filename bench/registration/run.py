@@ -1,12 +1,17 @@
 """Benchmark of `POST /api/registrations` against a one-insert FastAPI baseline.
 
 Starts its own platform (port offset 6000, temporary state), the baseline on its own port,
-then drives both, alternating real and baseline at every step:
+then drives both, alternating real and baseline at every step. By default the platform is
+the registration service with everything it needs (Kafka, FerretDB, PostgreSQL): billing and
+notify are separate deployables that would run elsewhere, and on two cores they would take
+their CPU from the endpoint under test (their events wait in Kafka). `--with-consumers` runs
+all three services, as `make run` does.
 1. closed loop with `wrk` (Debian package) at a few connection counts: max throughput;
 2. open loop at fixed offered rates with the asyncio driver below (Debian's `wrk` has no
    fixed-rate mode): p50/p99 latency measured from each request's scheduled send time, so a
    slow server cannot hide its queue (no coordinated omission).
-Writes bench-results/registration.json and .png, prints a table and PASS/FAIL per target.
+Writes bench-results/registration[-with-consumers].json and .png, prints a table and
+PASS/FAIL per target.
 """
 
 import argparse
@@ -25,8 +30,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rencontres_infra.stack import Ports, Stack
+from rencontres_infra.stack import SERVICES, Ports, Stack
 from rencontres_registration.catalog import DEFAULT_CATALOG
+
+from bench.registration import ferretdb_ops
+from bench.registration.cpu import cpu_seconds
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -53,6 +61,8 @@ class Closed:
     requests: int
     non2xx: int
     socket_errors: int
+    cpu_ms_per_request: dict[str, float]
+    """CPU time each process group used during the run, divided by the requests answered."""
 
 
 @dataclass
@@ -87,7 +97,9 @@ def start_baseline(port: int, mongodb_uri: str, log: Path) -> subprocess.Popen[b
     ]  # fmt: skip
     env = {**os.environ, "MONGODB_URI": mongodb_uri, "PYTHONPATH": str(REPO)}
     with log.open("ab") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        proc = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -128,8 +140,13 @@ def settle(url: str, tag: str) -> float:
     return time.monotonic() - started
 
 
-def closed_loop(target: str, url: str, connections: int, seconds: int, tag: str) -> Closed:
+def closed_loop(
+    target: str, url: str, connections: int, seconds: int, tag: str, groups: dict[str, int]
+) -> Closed:
+    before = cpu_seconds(groups)
     r = wrk(url, connections, seconds, tag)
+    time.sleep(1)  # let the relay and the broker finish what the run left them
+    used = {n: s - before[n] for n, s in cpu_seconds(groups).items()}
     return Closed(
         target=target,
         connections=connections,
@@ -139,6 +156,9 @@ def closed_loop(target: str, url: str, connections: int, seconds: int, tag: str)
         requests=r["requests"],
         non2xx=r["non2xx"],
         socket_errors=r["socket_errors"],
+        cpu_ms_per_request={
+            n: round(1000 * s / max(r["requests"], 1), 3) for n, s in used.items() if s > 0
+        },
     )
 
 
@@ -286,7 +306,7 @@ def plot(closed: list[Closed], opened: list[Open], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def summarise(closed: list[Closed], opened: list[Open]) -> dict[str, Any]:
+def summarise(closed: list[Closed], opened: list[Open], running: tuple[str, ...]) -> dict[str, Any]:
     best = {t: max(c.rps for c in closed if c.target == t) for t in TARGETS}
     ratio = best["real"] / best["baseline"] if best["baseline"] else 0.0
     at_target = next((o for o in opened if o.target == "real" and o.offered_rps == TARGET_RATE),
@@ -294,6 +314,7 @@ def summarise(closed: list[Closed], opened: list[Open]) -> dict[str, Any]:
     p99 = at_target.p99_ms if at_target else float("nan")
     clean = bool(at_target and at_target.non2xx == 0 and at_target.errors == 0)
     return {
+        "services_running": list(running),
         "max_rps": best,
         "throughput_ratio_real_over_baseline": round(ratio, 3),
         "non2xx_total": {
@@ -315,16 +336,27 @@ def summarise(closed: list[Closed], opened: list[Open]) -> dict[str, Any]:
     }
 
 
-def print_table(closed: list[Closed], opened: list[Open], summary: dict[str, Any]) -> None:
+def print_table(
+    closed: list[Closed], opened: list[Open], ops: list[dict[str, Any]], summary: dict[str, Any]
+) -> None:
     print(f"\n{'target':9} {'conn':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non2xx':>7}")
     for c in closed:
         print(f"{c.target:9} {c.connections:>5} {c.rps:>8.1f} {c.p50_ms:>8.1f} {c.p99_ms:>8.1f}"
               f" {c.non2xx + c.socket_errors:>7}")  # fmt: skip
+    print("\nCPU ms per request, by process group (closed loop):")
+    for c in closed:
+        spent = ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(c.cpu_ms_per_request.items()))
+        print(f"  {c.target:9} {c.connections:>3} conn.  {spent}")
     print(f"\n{'target':9} {'offered':>7} {'achieved':>8} {'p50 ms':>8} {'p99 ms':>8} {'bad':>5}")
     for o in opened:
         print(f"{o.target:9} {o.offered_rps:>7} {o.achieved_rps:>8.1f} {o.p50_ms:>8.1f}"
               f" {o.p99_ms:>8.1f} {o.non2xx + o.errors:>5}")  # fmt: skip
-    print(f"\nthroughput real/baseline: {summary['throughput_ratio_real_over_baseline']:.2f}")
+    print("\nOne database operation, sequential (ms: wall, FerretDB CPU, PostgreSQL CPU):")
+    for op in ops:
+        print(f"  {op['operation']:44} {op['wall_ms']:6.3f} {op['ferretdb_cpu_ms']:6.3f}"
+              f" {op['postgres_cpu_ms']:6.3f}")  # fmt: skip
+    print(f"\nthroughput real/baseline: {summary['throughput_ratio_real_over_baseline']:.2f}"
+          f"  (services running: {', '.join(summary['services_running'])})")  # fmt: skip
     for name, verdict in summary["targets"].items():
         print(f"{'PASS' if verdict['pass'] else 'FAIL'}  {name}: {verdict}")
 
@@ -338,6 +370,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[4, 16, 64])
     parser.add_argument("--rates", type=int, nargs="+", default=[50, 100, 200, 500])
     parser.add_argument("--seconds", type=int, default=10, help="length of each measurement")
+    parser.add_argument(
+        "--with-consumers",
+        action="store_true",
+        help="also run billing and notify (and the mail/SMS sinks' work) during the measurement",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the stack on kill, too
     if shutil.which("wrk") is None:
@@ -355,9 +392,11 @@ def main() -> None:
             "REGISTRATION_CATALOG_PATH": str(write_catalog(state)),
             "REGISTRATION_RATE_LIMIT_PER_SECOND": "0",
         }
-        urls = {"real": stack.start_services(extra_env=extra)["registration"]}
+        running = SERVICES if args.with_consumers else ("registration",)
+        urls = {"real": stack.start_services(extra_env=extra, names=running)["registration"]}
         base = start_baseline(baseline_port, endpoints.mongodb_uri, state / "baseline.log")
         urls["baseline"] = f"http://127.0.0.1:{baseline_port}"
+        groups = {**stack.process_groups(), "baseline": base.pid}
         try:
             for target in TARGETS:  # warm-up: connections, indexes, JIT-free but cache-warm
                 wrk(urls[target], 4, 3, f"w{tag}{target[0]}")
@@ -365,7 +404,7 @@ def main() -> None:
             for n in args.connections:
                 for target in TARGETS:
                     closed.append(closed_loop(target, urls[target], n, args.seconds,
-                                              f"c{tag}{target[0]}{n}"))  # fmt: skip
+                                              f"c{tag}{target[0]}{n}", groups))  # fmt: skip
                     settle(urls[target], f"c{tag}{target[0]}{n}")
                     print(asdict(closed[-1]), flush=True)
             for rate in args.rates:
@@ -375,10 +414,11 @@ def main() -> None:
                     opened.append(asyncio.run(run))
                     settle(urls[target], f"r{tag}{target[0]}{rate}")
                     print(asdict(opened[-1]), flush=True)
+            ops = ferretdb_ops.measure(endpoints.mongodb_uri, groups)
         finally:
             base.terminate()
             base.wait(10)
-    summary = summarise(closed, opened)
+    summary = summarise(closed, opened, running)
     report = {
         "meta": {
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -386,16 +426,19 @@ def main() -> None:
             "load_tools": {"closed_loop": "wrk (Debian)", "open_loop": "bench asyncio driver"},
             "seconds_per_measurement": args.seconds,
             "endpoint": f"POST {PATH} (student_pass, edition {EDITION})",
+            "services_running": list(running),
             "stack_state": str(state),
         },
         "closed_loop": [asdict(c) for c in closed],
         "open_loop": [asdict(o) for o in opened],
+        "ferretdb_ops": ops,
         "summary": summary,
     }
-    (RESULTS / "registration.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    plot(closed, opened, RESULTS / "registration.png")
-    print_table(closed, opened, summary)
-    print(f"\nwrote {RESULTS / 'registration.json'} and {RESULTS / 'registration.png'}")
+    name = "registration-with-consumers" if args.with_consumers else "registration"
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    plot(closed, opened, RESULTS / f"{name}.png")
+    print_table(closed, opened, ops, summary)
+    print(f"\nwrote {RESULTS / name}.json and .png")
 
 
 if __name__ == "__main__":

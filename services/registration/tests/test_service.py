@@ -18,7 +18,7 @@ async def places(service: Registrations, capacity_id: str) -> tuple[int, list[st
     await service.store.forget_recorded()
     doc = await service.store.capacity.find_one({"_id": capacity_id})
     assert doc is not None
-    return doc["taken"], doc["pending"]
+    return doc["taken"], doc.get("pending", [])
 
 
 async def reload(service: Registrations, doc: dict[str, Any]) -> dict[str, Any]:

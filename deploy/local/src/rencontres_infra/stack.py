@@ -230,10 +230,14 @@ class Stack:
     # ------------------------------------------------------------------ services
 
     def start_services(
-        self, log_to_terminal: bool = False, extra_env: dict[str, str] | None = None
+        self,
+        log_to_terminal: bool = False,
+        extra_env: dict[str, str] | None = None,
+        names: tuple[str, ...] = SERVICES,
     ) -> dict[str, str]:
+        """Start `names` (all three by default) and wait until each answers `/readyz`."""
         assert self.endpoints, "start_infra() first"
-        for name in SERVICES:
+        for name in names:
             port = getattr(self.ports, name)
             ensure_port_free(port, f"{name} service", f"RENCONTRES_{name.upper()}_PORT")
             env = {
@@ -247,7 +251,7 @@ class Stack:
             proc = spawn([sys.executable, "-m", f"rencontres_{name}"], log, env)
             self._procs.append((name, proc))
             self.service_urls[name] = f"http://127.0.0.1:{port}"
-        for name in SERVICES:
+        for name in names:
             proc = dict(self._procs)[name]
             self._wait_http(
                 f"{self.service_urls[name]}/readyz", proc, self.logs / f"{name}.log", 60
@@ -272,6 +276,10 @@ class Stack:
             time.sleep(0.2)
 
     # ------------------------------------------------------------------ lifecycle
+
+    def process_groups(self) -> dict[str, int]:
+        """Each process started here, by name, and its process group (each starts its own)."""
+        return {name: proc.pid for name, proc in self._procs}
 
     def close(self) -> None:
         for _name, proc in reversed(self._procs):

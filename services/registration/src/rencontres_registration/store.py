@@ -165,7 +165,7 @@ class RegistrationStore:
             {"_id": capacity_id},
             {
                 "$set": {"edition_id": edition_id, "resource": resource, "total": total},
-                "$setOnInsert": {"taken": 0, "pending": [], "pending_at": {}},
+                "$setOnInsert": {"taken": 0},  # `pending` comes with its first $push
             },
             upsert=True,
         )
@@ -185,7 +185,7 @@ class RegistrationStore:
         a crash knows it already holds one. Callers take only for a holder whose own document
         does not record a place yet (placing, opening, waitlisted). A repeat refreshes the
         holder's `pending_at`, so the job never gives back a place being taken right now."""
-        counted = await self.capacity.find_one_and_update(
+        counted = await self.capacity.update_one(
             {"_id": capacity_id, "taken": {"$lt": total}, "pending": {"$ne": holder}},
             {
                 "$inc": {"taken": 1},
@@ -193,7 +193,7 @@ class RegistrationStore:
                 "$set": {f"pending_at.{holder}": now},
             },
         )
-        if counted is not None:
+        if counted.modified_count == 1:
             return True
         again = await self.capacity.update_one(
             {"_id": capacity_id, "pending": holder}, {"$set": {f"pending_at.{holder}": now}}
