@@ -175,3 +175,30 @@ async def test_hinted_documents_are_published_side_by_side_each_in_order(
         expected = [e.to_bytes() for e in events[rid]]
         assert published[-2:] == expected and set(published) == set(expected)
     assert await collection.count_documents({OWED_FIELD: True}) == 0
+
+
+async def test_a_writer_handing_its_outbox_is_published_without_a_read_and_emptied(
+    broker: KafkaBroker, collection: AsyncCollection[dict[str, Any]], topic_reader: TopicReader
+) -> None:
+    rid = str(uuid4())
+    event = submitted(rid)
+    outbox = [outbox_entry(event)]
+    await collection.insert_one({"_id": rid, "outbox": outbox, OWED_FIELD: True})
+    reads: list[object] = []
+    original_find_one = collection.find_one
+
+    async def counting_find_one(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return await original_find_one(*args, **kwargs)
+
+    collection.find_one = counting_find_one  # type: ignore[method-assign]
+    relay = OutboxRelay([collection], publisher(broker))
+    relay.wake(collection.name, rid, outbox)
+    await relay.drain_hints()
+    collection.find_one = original_find_one  # type: ignore[method-assign]
+
+    assert reads == []
+    assert [r.value for r in await topic_reader.records(rid.encode())] == [event.to_bytes()]
+    doc = await collection.find_one({"_id": rid})
+    # emptied in one write: the entry as handed equals the entry as stored (milliseconds)
+    assert doc is not None and doc["outbox"] == [] and doc[OWED_FIELD] is False

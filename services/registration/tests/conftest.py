@@ -70,9 +70,7 @@ async def service(endpoints: Endpoints, clock: Clock) -> AsyncIterator[Registrat
     name = f"t_reg_{uuid.uuid4().hex[:10]}"
     store = RegistrationStore(client[name])
     await store.create_indexes()
-    registrations = Registrations(
-        parse_catalog(CATALOG), store, "http://test", lambda *_: None, clock
-    )
+    registrations = Registrations(parse_catalog(CATALOG), store, "http://test", clock)
     await registrations.ensure_capacity()
     yield registrations
     await client.drop_database(name)

@@ -34,23 +34,32 @@ Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Any]]
 """publish(topic, key, value, headers): resolves once the broker acknowledged the record."""
 
 
+Entries = list[dict[str, Any]]
+Wake = Callable[[str, str, Entries | None], None]
+"""wake(collection, document id, its outbox as committed, or None to have it read)."""
+
+
 def outbox_entry(event: CloudEvent[Any]) -> dict[str, Any]:
     """What a store pushes into a document's outbox in the same write as the state change."""
+    now = datetime.now(UTC)
     return {
         "id": event.id,
         "topic": topic_for(event.type).name,
         "key": event.subject,
         "type": event.type,
         "value": event.to_bytes().decode(),
-        "recorded_at": datetime.now(UTC),
+        # as stored (BSON keeps milliseconds), so the entry equals what the database holds
+        "recorded_at": now.replace(microsecond=now.microsecond // 1000 * 1000),
     }
 
 
 class OutboxRelay:
     """Publishes what the stores recorded and retries forever.
 
-    A writer calls `wake(collection, id)` after recording events (and setting `OWED_FIELD`):
-    the relay reads that one document by id at once. Every `sweep_interval` it also looks for
+    A writer calls `wake(collection, id, outbox)` after recording events (and setting
+    `OWED_FIELD`), with the outbox its write committed (a `find_one_and_update` returns it; an
+    insert knows it): the relay publishes it without reading the document again. Without the
+    outbox the relay reads the document by id. Every `sweep_interval` it also looks for
     documents still owing events, which catches what another replica or a crashed process left
     behind: the first sweep reads every document (so entries written before the flag existed
     are found too), later ones only the flagged.
@@ -71,13 +80,19 @@ class OutboxRelay:
         self._sweep_interval = sweep_interval
         self._batch_size = batch_size
         self._wakeup = asyncio.Event()
-        self._hints: dict[tuple[str, str], None] = {}
+        self._hints: dict[tuple[str, str], Entries | None] = {}
         self._swept_everything = False
         self._task: asyncio.Task[None] | None = None
 
-    def wake(self, collection: str | None = None, doc_id: str | None = None) -> None:
+    def wake(
+        self,
+        collection: str | None = None,
+        doc_id: str | None = None,
+        outbox: Entries | None = None,
+    ) -> None:
+        """Publish what this document owes soon: the later write's outbox holds the earlier's."""
         if collection is not None and doc_id is not None:
-            self._hints[(collection, doc_id)] = None
+            self._hints[(collection, doc_id)] = outbox
         self._wakeup.set()
 
     def start(self) -> None:
@@ -115,18 +130,28 @@ class OutboxRelay:
         side by side (each document's entries stay in order), so the relay keeps up with
         many writers instead of waiting for one round trip after another."""
         while self._hints:
-            batch = list(itertools.islice(self._hints, self._batch_size))
-            for hint in batch:  # taken first: a writer's new wake-up during the batch stays
-                del self._hints[hint]
-            try:
-                await asyncio.gather(*(self._drain_hint(*hint) for hint in batch))
-            except BaseException:
-                self._hints.update(dict.fromkeys(batch))
-                raise
+            keys = list(itertools.islice(self._hints, self._batch_size))
+            # taken out first: a writer's new wake-up during the batch stays for the next one
+            batch = {key: self._hints.pop(key) for key in keys}
+            # every document finishes before the next batch, even when one fails: two passes
+            # over one document at once would interleave its events
+            results = await asyncio.gather(
+                *(self._drain_hint(*k, v) for k, v in batch.items()), return_exceptions=True
+            )
+            failed = {
+                key: batch[key]
+                for key, result in zip(batch, results, strict=True)
+                if isinstance(result, BaseException)
+            }
+            if failed:  # kept for the next pass, unless a writer has woken it since
+                self._hints = {**failed, **self._hints}
+                raise next(r for r in results if isinstance(r, BaseException))
 
-    async def _drain_hint(self, collection_name: str, doc_id: str) -> None:
+    async def _drain_hint(self, collection_name: str, doc_id: str, outbox: Entries | None) -> None:
         collection = self._collections[collection_name]
-        doc = await collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+        doc: dict[str, Any] | None = {"_id": doc_id, OUTBOX_FIELD: outbox}
+        if outbox is None:
+            doc = await collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
         if doc and doc.get(OUTBOX_FIELD):
             await self._publish_document(collection, doc)
 

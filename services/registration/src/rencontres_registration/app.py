@@ -32,14 +32,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog = load_catalog(settings.catalog_path)
     client = connect(settings.mongodb_uri, "registration")
     db = client[settings.database]
-    store = RegistrationStore(db)
     broker = make_broker(settings.kafka_bootstrap_servers, "registration")
     relay = OutboxRelay(
-        [store.registrations, store.pools],
+        [db["registrations"], db["pools"]],
         publisher(broker),
         poll_interval=settings.outbox_poll_seconds,
     )
-    registrations = Registrations(catalog, store, settings.public_base_url, relay.wake)
+    store = RegistrationStore(db, relay.wake)
+    registrations = Registrations(catalog, store, settings.public_base_url)
     consumer = EventConsumer(
         settings.consumer_group, db["processed_events"], publisher(broker), handlers(registrations)
     )

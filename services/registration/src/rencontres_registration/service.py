@@ -67,13 +67,11 @@ class Registrations:
         catalog: Catalog,
         store: RegistrationStore,
         public_base_url: str,
-        wake_relay: Callable[[str, str], None],
         clock: Clock = utcnow,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.base_url = public_base_url.rstrip("/")
-        self._wake_relay = wake_relay
         self._now = clock
 
     async def ensure_capacity(self) -> None:
@@ -141,7 +139,6 @@ class Registrations:
             return await self._settle(stored)
         if taken is not None:
             self.store.recorded(capacity_id(*taken), doc["_id"])
-        self._wake(doc["_id"])
         return stored
 
     async def _refuse_full(self, doc: Doc) -> Doc:
@@ -226,7 +223,6 @@ class Registrations:
         done = await self.store.transition(
             doc["_id"], ["placing"], {"status": status}, [event], self._history(status, "system")
         )
-        self._wake(doc["_id"])
         return done or await self._reload(doc["_id"])
 
     # ------------------------------------------------------------------ shared stands
@@ -322,7 +318,6 @@ class Registrations:
             pool_id,
         )
         after = await self.store.add_member(pool_id, doc["_id"], pool["max_members"], joined)
-        self._wake(pool_id, "pools")
         if after is None:
             after = await self._pool(pool_id)
             if doc["_id"] not in after["members"]:
@@ -367,7 +362,6 @@ class Registrations:
         )
         await self.store.pool_transition(pool_id, "opening", {"status": "open"}, [opened])
         self.store.recorded(cid, pool_id)
-        self._wake(pool_id, "pools")
         return await self._placed(doc, "reserved")
 
     async def _maybe_close_pool(self, pool: Doc) -> None:
@@ -387,7 +381,6 @@ class Registrations:
         event = events.pool_closed(self.catalog, pool, members, shares, reason, self._now())
         status = "unfilled" if reason == "unfilled" else "closed"
         closed = await self.store.pool_transition(pool["_id"], "open", {"status": status}, [event])
-        self._wake(pool["_id"], "pools")
         if closed is None or reason != "unfilled":
             return
         await self.store.release_place(capacity_id(pool["edition_id"], "stand"), pool["_id"])
@@ -438,7 +431,6 @@ class Registrations:
         done = await self.store.transition(
             doc["_id"], ["offered"], {"status": status}, [event], self._history(status, "owner")
         )
-        self._wake(doc["_id"])
         if done is None:
             raise TransitionRefused("accept_offer", (await self._reload(doc["_id"]))["status"])
         return done
@@ -462,7 +454,6 @@ class Registrations:
             [event],
             self._history(status, by),
         )
-        self._wake(doc["_id"])
         if done is None:
             raise TransitionRefused("cancel", (await self._reload(doc["_id"]))["status"])
         await self._free(doc)
@@ -505,7 +496,6 @@ class Registrations:
                 await self.store.release_place(cid, first["_id"])
                 continue
             self.store.recorded(cid, first["_id"])
-            self._wake(first["_id"])
             promoted += 1
         return promoted
 
@@ -533,7 +523,6 @@ class Registrations:
                 [events.confirmed(self.catalog, doc, "paid")],
                 self._history("confirmed", "billing"),
             )
-            self._wake(registration_id)
 
     async def review(self, doc: Doc, decision: str, message: str | None) -> Doc:
         if doc["offer"] != "incubator_application":
@@ -546,7 +535,6 @@ class Registrations:
             [events.reviewed(doc, decision, message)],
             self._history(decision, "staff"),
         )
-        self._wake(doc["_id"])
         if done is None:
             raise TransitionRefused("review", (await self._reload(doc["_id"]))["status"])
         return done
@@ -572,7 +560,6 @@ class Registrations:
             [events.erased(doc["_id"], now)],
             self._history("erased", "staff"),
         )
-        self._wake(doc["_id"])
         return done or await self._reload(doc["_id"])
 
     # ------------------------------------------------------------------ periodic jobs
@@ -638,10 +625,6 @@ class Registrations:
         pool = await self.store.get_pool(pool_id)
         assert pool is not None, pool_id
         return pool
-
-    def _wake(self, doc_id: str, collection: str = "registrations") -> None:
-        """Tell the outbox relay which document now owes events."""
-        self._wake_relay(collection, doc_id)
 
     def _history(self, status: str, by: str) -> Doc:
         return {"at": self._now(), "status": status, "by": by}

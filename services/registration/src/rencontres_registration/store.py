@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from rencontres_contracts import CloudEvent
-from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD, outbox_entry
+from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD, Wake, outbox_entry
 
 Doc = dict[str, Any]
 HIDDEN = {OUTBOX_FIELD: 0, OWED_FIELD: 0}
@@ -49,16 +50,16 @@ def _give_back(holder: str) -> dict[str, Any]:
     }
 
 
-def _visible(doc: Doc | None) -> Doc | None:
-    """FerretDB 1.24 has no projection on findAndModify: drop the outbox here instead."""
-    if doc is not None:
-        doc.pop(OUTBOX_FIELD, None)
-        doc.pop(OWED_FIELD, None)
-    return doc
+def _no_relay(collection: str, doc_id: str, outbox: list[Doc] | None) -> None:
+    """For a store used without a relay (tests, scripts): events wait for a sweep."""
 
 
 class RegistrationStore:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+    """`wake` is the outbox relay's: every write that records events hands it the outbox it
+    committed, so the relay publishes at once without reading the document back."""
+
+    def __init__(self, db: AsyncDatabase[Doc], wake: Wake = _no_relay) -> None:
+        self._wake = wake
         self.registrations = db["registrations"]
         self.capacity = db["capacity"]
         self.pools = db["pools"]
@@ -72,6 +73,16 @@ class RegistrationStore:
         await r.create_index([("status", ASCENDING), ("edition_ids", ASCENDING)])
         await self.pools.create_index([("status", ASCENDING)])
 
+    def _committed(self, collection: AsyncCollection[Doc], doc: Doc | None) -> Doc | None:
+        """Hand the outbox a write returned to the relay, and return the document without it
+        (FerretDB 1.24 has no projection on findAndModify)."""
+        if doc is None:
+            return None
+        outbox = doc.pop(OUTBOX_FIELD, None)
+        if doc.pop(OWED_FIELD, False) and outbox:
+            self._wake(collection.name, doc["_id"], outbox)
+        return doc
+
     # ------------------------------------------------------------------ registrations
 
     async def get(self, registration_id: str) -> Doc | None:
@@ -84,18 +95,17 @@ class RegistrationStore:
         """Write a new registration, with the events it owes. The unique indexes refuse a
         duplicate: a repeated idempotency key returns the first registration; an
         email/offer/edition clash raises AlreadyRegistered."""
+        outbox = [outbox_entry(e) for e in events or []]
         try:
             await self.registrations.insert_one(
-                {
-                    **document,
-                    OUTBOX_FIELD: [outbox_entry(e) for e in events or []],
-                    OWED_FIELD: bool(events),
-                }
+                {**document, OUTBOX_FIELD: outbox, OWED_FIELD: bool(outbox)}
             )
         except DuplicateKeyError:
             if (existing := await self.existing(document)) is not None:
                 return existing
             raise
+        if outbox:
+            self._wake(self.registrations.name, document["_id"], outbox)
         return document
 
     async def existing(self, document: Doc) -> Doc | None:
@@ -125,12 +135,13 @@ class RegistrationStore:
     ) -> Doc | None:
         """Change a registration only if it is still in one of `from_statuses`, recording the
         events it owes in the same write. None when it had moved on (a concurrent change)."""
-        return _visible(
+        return self._committed(
+            self.registrations,
             await self.registrations.find_one_and_update(
                 {"_id": registration_id, "status": {"$in": from_statuses}},
                 _changes(set_fields, events, history),
                 return_document=ReturnDocument.AFTER,
-            )
+            ),
         )
 
     async def first_waitlisted(self, edition_id: str, offer: str) -> Doc | None:
@@ -251,7 +262,8 @@ class RegistrationStore:
         self, pool_id: str, registration_id: str, max_members: int, event: CloudEvent[Any]
     ) -> Doc | None:
         """Add a member to an open pool that has room, with its joined event, in one write."""
-        return _visible(
+        return self._committed(
+            self.pools,
             await self.pools.find_one_and_update(
                 {
                     "_id": pool_id,
@@ -264,18 +276,19 @@ class RegistrationStore:
                     "$set": {OWED_FIELD: True},
                 },
                 return_document=ReturnDocument.AFTER,
-            )
+            ),
         )
 
     async def pool_transition(
         self, pool_id: str, from_status: str, set_fields: Doc, events: list[CloudEvent[Any]]
     ) -> Doc | None:
-        return _visible(
+        return self._committed(
+            self.pools,
             await self.pools.find_one_and_update(
                 {"_id": pool_id, "status": from_status},
                 _changes(set_fields, events, None),
                 return_document=ReturnDocument.AFTER,
-            )
+            ),
         )
 
     async def remove_member(self, pool_id: str, registration_id: str) -> None:
