@@ -227,10 +227,20 @@ async def open_loop(
             if loop.time() > scheduled + GIVE_UP_SECONDS:
                 counts["errors"] += 1  # never sent: the client queue waited too long
                 return
+            body = student_body(f"o.{tag}.{i}@example.fr")
             conn = idle.pop() if idle else None
             try:
-                conn = conn or await Connection.open(host, int(port))
-                status = await conn.post(host, PATH, student_body(f"o.{tag}.{i}@example.fr"))
+                if conn is not None:
+                    try:
+                        status = await conn.post(host, PATH, body)
+                    except (OSError, IndexError, asyncio.IncompleteReadError):
+                        # a kept-alive connection the server closed while idle (uvicorn: 5 s):
+                        # like any HTTP client, send once more on a new one
+                        conn.close()
+                        conn = None
+                if conn is None:
+                    conn = await Connection.open(host, int(port))
+                    status = await conn.post(host, PATH, body)
             except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
                 counts["errors"] += 1
                 if conn:

@@ -133,6 +133,10 @@ def start(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # Go collects garbage every time the heap doubles (GOGC=100); FerretDB allocates a
+            # lot per command, and a heap of ~30 MB could be 4 times larger: 8 % less CPU per
+            # command measured with GOGC=400. The environment still wins.
+            env={"GOGC": "400", **os.environ},
         )
 
 
