@@ -300,7 +300,8 @@ def plot(closed: list[Closed], opened: list[Open], path: Path) -> None:
     left.set_xticks(range(len(conns)), [f"{n} conn." for n in conns])
     left.set_ylabel("requests/s (wrk, closed loop)")
     left.set_title("Max throughput, POST /api/registrations")
-    left.legend()
+    left.set_ylim(top=1.2 * max(c.rps for c in closed))  # room for the legend above the bars
+    left.legend(loc="upper right")
     for target in TARGETS:
         rows = [o for o in opened if o.target == target]
         rates = [o.offered_rps for o in rows]

@@ -149,7 +149,7 @@ class Registrations:
         raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
 
     async def _give_back_untaken(
-        self, holder: str, taken: "tuple[str, Resource] | None", since: datetime
+        self, holder: str, taken: tuple[str, Resource] | None, since: datetime
     ) -> None:
         if taken is not None and await self.store.drop_pending(capacity_id(*taken), holder, since):
             await self.allocate(*taken)  # someone may have been waitlisted meanwhile
