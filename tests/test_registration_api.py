@@ -188,7 +188,6 @@ async def test_500_concurrent_submissions_for_10_stands(
     assert await stored.count_documents({"edition_ids": "race-2027-11-19"}) == 500
     capacity = await mongo["registration"]["capacity"].find_one({"_id": "race-2027-11-19:stand"})
     assert capacity is not None and capacity["taken"] == 10
-    assert len(capacity.get("pending", [])) <= 10  # only the reserved ever took a place
 
     async def pending_forgotten() -> bool:
         doc = await mongo["registration"]["capacity"].find_one({"_id": capacity["_id"]})

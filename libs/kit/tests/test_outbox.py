@@ -146,7 +146,7 @@ async def test_entries_written_while_publishing_stay_owed(
     assert doc is not None and doc["outbox"] == [] and doc[OWED_FIELD] is False
 
 
-async def test_hinted_documents_are_published_side_by_side_each_in_order(
+async def test_hinted_documents_are_published_each_in_order_and_failed_ones_retried(
     broker: KafkaBroker, collection: AsyncCollection[dict[str, Any]], topic_reader: TopicReader
 ) -> None:
     ids = [str(uuid4()) for _ in range(20)]
@@ -202,3 +202,21 @@ async def test_a_writer_handing_its_outbox_is_published_without_a_read_and_empti
     doc = await collection.find_one({"_id": rid})
     # emptied in one write: the entry as handed equals the entry as stored (milliseconds)
     assert doc is not None and doc["outbox"] == [] and doc[OWED_FIELD] is False
+
+
+async def test_unflagged_entries_are_found_by_the_full_sweeps_only(
+    broker: KafkaBroker, collection: AsyncCollection[dict[str, Any]], topic_reader: TopicReader
+) -> None:
+    """Entries written without the flag (a version before it, during a rolling update) are
+    found by the first sweep and by the periodic full ones, not by the flag-only sweeps."""
+    hourly = OutboxRelay([collection], publisher(broker), full_sweep_interval=3600)
+    always = OutboxRelay([collection], publisher(broker), full_sweep_interval=0)
+    assert await hourly.drain_once() is False  # its first, full sweep
+    rid = str(uuid4())
+    event = submitted(rid)
+    await collection.insert_one({"_id": rid, "outbox": [outbox_entry(event)]})
+    await hourly.drain_once()
+    assert (await collection.find_one({"_id": rid}) or {})["outbox"] != []
+    await always.drain_once()
+    assert (await collection.find_one({"_id": rid}) or {})["outbox"] == []
+    assert [r.value for r in await topic_reader.records(rid.encode())] == [event.to_bytes()]

@@ -1,5 +1,6 @@
 """What happens to registrations, in-process against the real database with a moved clock."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -282,7 +283,9 @@ async def test_a_crash_between_taking_a_place_and_writing_the_registration_gives
     assert waiting["status"] == "waitlisted"  # the edition's one stand looks taken
     clock.advance(seconds=10)
     assert (await service.run_jobs())["pending_settled"] == 0  # too recent to judge
-    clock.advance(seconds=30)
+    clock.advance(minutes=9)
+    assert (await service.run_jobs())["pending_settled"] == 0  # its insert may still land
+    clock.advance(minutes=2)
     report = await service.run_jobs()
     assert report["pending_settled"] == 1 and report["promoted"] == 1
     assert (await reload(service, waiting))["status"] == "offered"
@@ -292,9 +295,71 @@ async def test_a_crash_between_taking_a_place_and_writing_the_registration_gives
 async def test_taking_again_for_a_pending_holder_counts_once_and_keeps_it_from_the_job(
     service: Registrations, clock: Clock
 ) -> None:
-    assert await service.store.take_place("small-2:stand", "slow", 1, clock())
-    clock.advance(seconds=40)
-    assert await service.store.take_place("small-2:stand", "slow", 1, clock())  # a retry
-    assert not await service.store.take_place("small-2:stand", "other", 1, clock())
-    assert (await service.run_jobs())["pending_settled"] == 0
+    first = await service.store.take_place("small-2:stand", "slow", 1, clock())
+    clock.advance(minutes=11)
+    retry = await service.store.take_place("small-2:stand", "slow", 1, clock())
+    other = await service.store.take_place("small-2:stand", "other", 1, clock())
+    assert (first.outcome, retry.outcome, other.outcome) == ("counted", "pending", "full")
+    assert (await service.run_jobs())["pending_settled"] == 0  # the retry marked it anew
+    assert not await service.store.drop_pending("small-2:stand", "slow", first.token)
     assert await places(service, "small-2:stand") == (1, ["slow"])
+
+
+async def test_concurrent_allocations_offer_a_free_place_once(service: Registrations) -> None:
+    holder = await service.submit(b.stand("small-2"), None)
+    waiting = [await service.submit(b.stand("small-2"), None) for _ in range(4)]
+    assert [w["status"] for w in waiting] == ["waitlisted"] * 4
+    # the place comes free, as if its holder's process died before offering it on
+    await service.store.release_place("small-2:stand", holder["_id"])
+    promoted = await asyncio.gather(*(service.allocate("small-2", "stand") for _ in range(3)))
+    assert sum(promoted) == 1
+    statuses = [(await reload(service, w))["status"] for w in waiting]
+    assert statuses.count("offered") == 1 and statuses.count("waitlisted") == 3
+    assert await places(service, "small-2:stand") == (1, [])
+
+
+async def test_the_job_forgets_a_held_place_it_finds_pending_and_never_gives_it_back_twice(
+    service: Registrations, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await service.submit(b.stand(), None)
+    second = await service.submit(b.stand(), None)
+    service.store._recorded.clear()  # the process died before its batch left `pending`
+    clock.advance(seconds=31)
+    release = service.store.release_place
+
+    async def the_job_runs_in_between(capacity: str, holder: str) -> None:
+        assert await service.sweep_pending() == 2  # both have held a place: forgotten
+        await release(capacity, holder)
+
+    monkeypatch.setattr(service.store, "release_place", the_job_runs_in_between)
+    await service.cancel(first, by="owner")
+    assert await places(service, "small-1:stand") == (1, [])  # second's place, counted once
+    assert (await reload(service, second))["status"] == "reserved"
+    assert (await service.submit(b.stand(), None))["status"] == "reserved"
+    assert (await service.submit(b.stand(), None))["status"] == "waitlisted"
+
+
+async def test_settling_a_stale_copy_again_does_not_count_a_second_place(
+    service: Registrations, clock: Clock
+) -> None:
+    doc = service._new_document("stand", ["small-1"], b.stand(), None, clock(), {})
+    await service.store.insert(doc)  # a placing document, as a crash leaves one
+    assert (await service._settle(dict(doc)))["status"] == "reserved"
+    await service.store.forget_recorded()
+    again = await service._settle(dict(doc))  # the job, from a copy read before
+    assert again["status"] == "reserved"
+    assert await places(service, "small-1:stand") == (1, [])
+
+
+async def test_a_capacity_written_by_the_previous_version_is_converted_once(
+    service: Registrations,
+) -> None:
+    await service.store.capacity.replace_one(
+        {"_id": "small-1:stand"},
+        {"edition_id": "small-1", "resource": "stand", "total": 2, "holders": ["a", "b"]},
+    )
+    await service.ensure_capacity()
+    await service.ensure_capacity()
+    doc = await service.store.capacity.find_one({"_id": "small-1:stand"})
+    assert doc is not None and doc["taken"] == 2 and "holders" not in doc
+    assert (await service.submit(b.stand(), None))["status"] == "waitlisted"

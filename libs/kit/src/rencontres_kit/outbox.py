@@ -61,8 +61,9 @@ class OutboxRelay:
     insert knows it): the relay publishes it without reading the document again. Without the
     outbox the relay reads the document by id. Every `sweep_interval` it also looks for
     documents still owing events, which catches what another replica or a crashed process left
-    behind: the first sweep reads every document (so entries written before the flag existed
-    are found too), later ones only the flagged.
+    behind. Those sweeps look for the flag; the first after a start, and one every
+    `full_sweep_interval`, read every document, so entries written without the flag (by a
+    version before it, still running during a rolling update) are found too.
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class OutboxRelay:
         *,
         poll_interval: float = 0.5,
         sweep_interval: float = 5.0,
+        full_sweep_interval: float = 600.0,
         batch_size: int = 100,
     ) -> None:
         self._collections = {c.name: c for c in collections}
@@ -81,7 +83,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._wakeup = asyncio.Event()
         self._hints: dict[tuple[str, str], Entries | None] = {}
-        self._swept_everything = False
+        self._full_sweep_interval = full_sweep_interval
+        self._last_full_sweep: float | None = None
         self._task: asyncio.Task[None] | None = None
 
     def wake(
@@ -159,8 +162,12 @@ class OutboxRelay:
         """Publish one batch from every collection; True when there may be more."""
         more = False
         pending = 0
+        full = (
+            self._last_full_sweep is None
+            or time.monotonic() - self._last_full_sweep >= self._full_sweep_interval
+        )
         query: dict[str, Any] = {OWED_FIELD: True}
-        if not self._swept_everything:
+        if full:
             query = {f"{OUTBOX_FIELD}.0": {"$exists": True}}
         for collection in self._collections.values():
             pending += await collection.count_documents(query)
@@ -170,7 +177,8 @@ class OutboxRelay:
             for doc in docs:
                 await self._publish_document(collection, doc)
         PENDING.set(pending)
-        self._swept_everything |= not more
+        if full and not more:
+            self._last_full_sweep = time.monotonic()
         return more
 
     async def _publish_document(

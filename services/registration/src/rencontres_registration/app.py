@@ -1,7 +1,6 @@
 """Composition root: settings in, a FastAPI app with its database, broker, relay and jobs out."""
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -87,10 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 async def _jobs(registrations: Registrations, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
-        with contextlib.suppress(Exception):
+        try:
             report = await registrations.run_jobs()
-            if any(report.values()):
-                log.info("jobs: %s", report)
+        except Exception:
+            log.exception("periodic jobs failed; next run in %.0f s", interval)
+            continue
+        if any(report.values()):
+            log.info("jobs: %s", report)
 
 
 async def _forget_recorded(store: RegistrationStore, interval: float) -> None:

@@ -8,8 +8,9 @@ taken), then it takes its place, then one write sets its status with the events 
 """
 
 import hashlib
+import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -46,11 +47,14 @@ from rencontres_registration.schemas import (
     StandIn,
     StudentPassIn,
 )
-from rencontres_registration.store import AlreadyRegistered, RegistrationStore
+from rencontres_registration.store import AlreadyRegistered, RegistrationStore, Take
 
+log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 Clock = Callable[[], datetime]
 PLACING_GRACE = timedelta(seconds=30)
+ABANDON_GRACE = timedelta(minutes=10)
+"""A place counted for a registration that has no document yet is given back after this."""
 
 
 def hash_secret(value: str) -> str:
@@ -115,30 +119,27 @@ class Registrations:
         the job gives back (`sweep_pending`)."""
         offer = self.catalog.offer(doc["offer"])
         resource = resource_for(offer.kind)
-        taken: tuple[str, Resource] | None = None
-        got_place = True
+        edition_id = doc["edition_ids"][0]
+        take: Take | None = None
         if resource is not None:
-            edition = self.catalog.editions[doc["edition_ids"][0]]
-            cid = capacity_id(edition.id, resource)
-            got_place = await self.store.take_place(
-                cid, doc["_id"], capacity_of(edition, resource), now
+            total = capacity_of(self.catalog.editions[edition_id], resource)
+            take = await self.store.take_place(
+                capacity_id(edition_id, resource), doc["_id"], total, now
             )
-            if got_place:
-                taken = (edition.id, resource)
-            elif not doc.get("join_waiting_list", True):
+            if not take and not doc.get("join_waiting_list", True):
                 return await self._refuse_full(doc)
-        status = placed_status(offer, got_place)
+        status = placed_status(offer, take is None or bool(take))
         placed = {**doc, "status": status, "history": [self._history(status, "system")]}
         try:
             stored = await self.store.insert(placed, [events.submitted(self.catalog, doc, status)])
         except AlreadyRegistered:
-            await self._give_back_untaken(doc["_id"], taken, now)
+            await self._give_back(doc["_id"], edition_id, resource, take)
             raise
         if stored["_id"] != doc["_id"]:  # the same idempotency key: answer the first one
-            await self._give_back_untaken(doc["_id"], taken, now)
+            await self._give_back(doc["_id"], edition_id, resource, take)
             return await self._settle(stored)
-        if taken is not None:
-            self.store.recorded(capacity_id(*taken), doc["_id"])
+        if resource is not None and take:
+            self.store.recorded(capacity_id(edition_id, resource), doc["_id"])
         return stored
 
     async def _refuse_full(self, doc: Doc) -> Doc:
@@ -148,11 +149,14 @@ class Registrations:
             return await self._settle(existing)
         raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
 
-    async def _give_back_untaken(
-        self, holder: str, taken: tuple[str, Resource] | None, since: datetime
+    async def _give_back(
+        self, holder: str, edition_id: str, resource: Resource | None, take: Take | None
     ) -> None:
-        if taken is not None and await self.store.drop_pending(capacity_id(*taken), holder, since):
-            await self.allocate(*taken)  # someone may have been waitlisted meanwhile
+        """Undo a take whose holder's status change lost: only the take that counted."""
+        if resource is None or take is None or not take.counted:
+            return
+        if await self.store.drop_pending(capacity_id(edition_id, resource), holder, take.token):
+            await self.allocate(edition_id, resource)  # someone may have been waitlisted meanwhile
 
     def _chosen_editions(
         self, request: StandIn | StudentPassIn | IncubatorIn, now: datetime
@@ -205,25 +209,30 @@ class Registrations:
         resource = resource_for(offer.kind)
         if resource is None:
             return await self._placed(doc, placed_status(offer, True))
-        edition = self.catalog.editions[doc["edition_ids"][0]]
-        cid = capacity_id(edition.id, resource)
-        got_place = await self.store.take_place(
-            cid, doc["_id"], capacity_of(edition, resource), self._now()
-        )
-        if not got_place and not doc.get("join_waiting_list", True):
+        edition_id = doc["edition_ids"][0]
+        cid = capacity_id(edition_id, resource)
+        total = capacity_of(self.catalog.editions[edition_id], resource)
+        take = await self.store.take_place(cid, doc["_id"], total, self._now())
+        if not take and not doc.get("join_waiting_list", True):
             await self.store.delete_placing(doc["_id"])
             raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
-        placed = await self._placed(doc, placed_status(offer, got_place))
-        if got_place:
+        placed = await self._place(doc, placed_status(offer, bool(take)))
+        if placed is None:  # another settle of this document got there first
+            await self._give_back(doc["_id"], edition_id, resource, take)
+            return await self._reload(doc["_id"])
+        if take:
             self.store.recorded(cid, doc["_id"])
         return placed
 
-    async def _placed(self, doc: Doc, status: Any) -> Doc:
+    async def _place(self, doc: Doc, status: Any) -> Doc | None:
+        """Set a placing registration's first status, with its event; None if it had one."""
         event = events.submitted(self.catalog, doc, status)
-        done = await self.store.transition(
+        return await self.store.transition(
             doc["_id"], ["placing"], {"status": status}, [event], self._history(status, "system")
         )
-        return done or await self._reload(doc["_id"])
+
+    async def _placed(self, doc: Doc, status: Any) -> Doc:
+        return await self._place(doc, status) or await self._reload(doc["_id"])
 
     # ------------------------------------------------------------------ shared stands
 
@@ -338,16 +347,16 @@ class Registrations:
             )
         edition = self.catalog.editions[pool["edition_id"]]
         cid = capacity_id(edition.id, "stand")
-        if pool["status"] == "opening" and not await self.store.take_place(
-            cid, pool_id, edition.stands, self._now()
-        ):
-            await self.store.delete_pool(pool_id)
-            await self.store.delete_placing(doc["_id"])
-            raise RegistrationRefused(
-                "edition_id",
-                "no stand is left on this edition to share; join its waiting list",
-                409,
-            )
+        take = None
+        if pool["status"] == "opening":
+            take = await self.store.take_place(cid, pool_id, edition.stands, self._now())
+            if not take and await self.store.delete_pool(pool_id):  # not opened meanwhile
+                await self.store.delete_placing(doc["_id"])
+                raise RegistrationRefused(
+                    "edition_id",
+                    "no stand is left on this edition to share; join its waiting list",
+                    409,
+                )
         opened = events.wrap(
             PoolOpenedV1(
                 pool_id=pool_id,
@@ -360,8 +369,10 @@ class Registrations:
             ),
             pool_id,
         )
-        await self.store.pool_transition(pool_id, "opening", {"status": "open"}, [opened])
-        self.store.recorded(cid, pool_id)
+        if await self.store.pool_transition(pool_id, "opening", {"status": "open"}, [opened]):
+            self.store.recorded(cid, pool_id)
+        else:  # another settle of this opener opened it
+            await self._give_back(pool_id, edition.id, "stand", take)
         return await self._placed(doc, "reserved")
 
     async def _maybe_close_pool(self, pool: Doc) -> None:
@@ -482,7 +493,8 @@ class Registrations:
         cid, total = capacity_id(edition_id, resource), capacity_of(edition, resource)
         promoted = 0
         while (first := await self.store.first_waitlisted(edition_id, resource)) is not None:
-            if not await self.store.take_place(cid, first["_id"], total, self._now()):
+            take = await self.store.take_place(cid, first["_id"], total, self._now())
+            if not take:
                 break
             expires = offer_deadline(self._now(), self.catalog.offer_hold_hours)
             done = await self.store.transition(
@@ -492,8 +504,9 @@ class Registrations:
                 [events.promoted(self.catalog, first, expires)],
                 self._history("offered", "system"),
             )
-            if done is None:  # it moved on meanwhile; give the place back and look again
-                await self.store.release_place(cid, first["_id"])
+            if done is None:  # it moved on meanwhile (another allocation offered it the place?)
+                if take.counted:
+                    await self.store.drop_pending(cid, first["_id"], take.token)
                 continue
             self.store.recorded(cid, first["_id"])
             promoted += 1
@@ -565,50 +578,81 @@ class Registrations:
     # ------------------------------------------------------------------ periodic jobs
 
     async def run_jobs(self) -> dict[str, int]:
-        """Everything time moves along; each step is safe to run twice or concurrently."""
-        report = {"offers_expired": await self.expire_offers(), "pools_closed": 0, "resumed": 0}
-        for pool in await self.store.pools_past_deadline(self._now()):
+        """Everything time moves along; each step is safe to run twice or concurrently, and
+        one that fails (logged) does not keep the others from running."""
+        report = dict.fromkeys(
+            ("offers_expired", "pools_closed", "resumed", "pending_settled", "promoted"), 0
+        )
+        steps: list[tuple[str, Callable[[], Awaitable[int]]]] = [
+            ("offers_expired", self.expire_offers),
+            ("pools_closed", self._close_pools_past_deadline),
+            ("resumed", self._resume_stuck_placements),
+            ("pending_settled", self.sweep_pending),
+            ("promoted", self._allocate_everywhere),
+        ]
+        for name, step in steps:
+            try:
+                report[name] = await step()
+            except Exception:
+                log.exception("periodic job %s failed; the others still ran", name)
+        return report
+
+    async def _close_pools_past_deadline(self) -> int:
+        pools = await self.store.pools_past_deadline(self._now())
+        for pool in pools:
             await self._maybe_close_pool(pool)
-            report["pools_closed"] += 1
-        for doc in await self.store.stuck_placing(self._now() - PLACING_GRACE):
+        return len(pools)
+
+    async def _resume_stuck_placements(self) -> int:
+        stuck = await self.store.stuck_placing(self._now() - PLACING_GRACE)
+        for doc in stuck:
             try:
                 await self._settle(doc)
             except RegistrationRefused:
                 pass  # it could not be placed and was removed
-            report["resumed"] += 1
-        report["pending_settled"] = await self.sweep_pending()
+            except Exception:
+                log.exception("resuming registration %s failed", doc["_id"])
+        return len(stuck)
+
+    async def _allocate_everywhere(self) -> int:
         promoted = 0
         for edition_id in self.catalog.editions:
             promoted += await self.allocate(edition_id, "stand")
             promoted += await self.allocate(edition_id, "student_pass")
-        report["promoted"] = promoted
-        return report
+        return promoted
 
     async def sweep_pending(self) -> int:
-        """Settle places counted for a holder that never recorded them (a crash between the
-        two writes): forget the ones its document now records, give back the others."""
+        """Settle places counted for a holder that never recorded them (a crash between two
+        writes): forget those whose holder has held a place (its own cancellation gives it
+        back), give back the others. A holder with no document at all is given up on only
+        after ABANDON_GRACE, so a slow insert is not overtaken."""
         settled = 0
-        before = self._now() - PLACING_GRACE
+        now = self._now()
         for capacity in await self.store.capacities():
+            tokens = capacity.get("pending_by", {})
             for holder, since in capacity.get("pending_at", {}).items():
-                if since > before:
+                if since > now - PLACING_GRACE:
                     continue  # being taken right now
-                holds = await self._records_place(holder)
-                if holds is None:
-                    continue  # still placing: the resumed placement finishes it
-                if holds:
+                held = await self._has_held_a_place(holder)
+                if held is None or (held is False and since > now - ABANDON_GRACE):
+                    continue  # still placing (the resumed placement finishes it), or too soon
+                if held:
                     await self.store.forget_pending(capacity["_id"], [holder])
                 else:
-                    await self.store.drop_pending(capacity["_id"], holder, since)
+                    await self.store.drop_pending(capacity["_id"], holder, tokens.get(holder, ""))
                 settled += 1
         return settled
 
-    async def _records_place(self, holder: str) -> bool | None:
-        """Whether a holder's own document records a place; None while it is still placing."""
+    async def _has_held_a_place(self, holder: str) -> bool | None:
+        """Whether a holder's own document records (or recorded) a place; None while it is
+        still placing; False when there is no document (yet) or it never held one."""
         if (doc := await self.store.get(holder)) is not None:
-            return None if doc["status"] == "placing" else doc["status"] in HOLDS_A_PLACE
+            if doc["status"] == "placing":
+                return None
+            seen = {doc["status"], *(h["status"] for h in doc.get("history", []))}
+            return bool(seen & HOLDS_A_PLACE)
         if (pool := await self.store.get_pool(holder)) is not None:
-            return None if pool["status"] == "opening" else pool["status"] in ("open", "closed")
+            return None if pool["status"] == "opening" else True
         return False
 
     # ------------------------------------------------------------------ helpers

@@ -7,8 +7,10 @@ document), and `pools` (shared stands; members and the pool's own outbox). Every
 conditional document write; nothing relies on multi-document transactions.
 """
 
+import secrets
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -19,6 +21,23 @@ from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD, Wake, outbox_entry
 
 Doc = dict[str, Any]
 HIDDEN = {OUTBOX_FIELD: 0, OWED_FIELD: 0}
+
+
+@dataclass(frozen=True)
+class Take:
+    """What `take_place` did: counted a place, found the holder's place still pending (a
+    retry, a concurrent caller), or found no place. `token` is this take's mark in
+    `pending_by`: only the holder's latest taker can drop its place (`drop_pending`)."""
+
+    outcome: Literal["counted", "pending", "full"]
+    token: str
+
+    @property
+    def counted(self) -> bool:
+        return self.outcome == "counted"
+
+    def __bool__(self) -> bool:
+        return self.outcome != "full"
 
 
 class AlreadyRegistered(Exception):
@@ -46,7 +65,7 @@ def _give_back(holder: str) -> dict[str, Any]:
     return {
         "$inc": {"taken": -1},
         "$pull": {"pending": holder},
-        "$unset": {f"pending_at.{holder}": ""},
+        "$unset": {f"pending_at.{holder}": "", f"pending_by.{holder}": ""},
     }
 
 
@@ -183,33 +202,34 @@ class RegistrationStore:
         old = await self.capacity.find_one({"_id": capacity_id, "taken": {"$exists": False}})
         if old is not None:  # a counter written before `taken` existed: one array per holder
             holders = old.get("holders", [])
-            await self.capacity.update_one(
-                {"_id": capacity_id},
-                {"$set": {"taken": len(holders), "pending": [], "pending_at": {}},
+            await self.capacity.update_one(  # once: another replica may have done it already
+                {"_id": capacity_id, "taken": {"$exists": False}},
+                {"$set": {"taken": len(holders), "pending": [], "pending_at": {}, "pending_by": {}},
                  "$unset": {"holders": ""}},
             )  # fmt: skip
 
-    async def take_place(self, capacity_id: str, holder: str, total: int, now: datetime) -> bool:
-        """Count a place for `holder` if one is free, True also if it is still `pending`.
+    async def take_place(self, capacity_id: str, holder: str, total: int, now: datetime) -> Take:
+        """Count a place for `holder` if one is free ("counted"); "pending" if one is already
+        counted and not yet recorded by the holder (a retry, a concurrent caller); "full".
 
         The holder is written into `pending` in the same write as the count, so a retry after
         a crash knows it already holds one. Callers take only for a holder whose own document
-        does not record a place yet (placing, opening, waitlisted). A repeat refreshes the
-        holder's `pending_at`, so the job never gives back a place being taken right now."""
+        does not record a place yet (placing, opening, waitlisted); a caller whose take
+        counted but whose status change then lost gives it back with `drop_pending`. A
+        "pending" take re-marks the holder (`pending_at`, `pending_by`): the job leaves a
+        place being taken right now alone, and an earlier taker's drop no longer matches."""
+        token = secrets.token_hex(8)
+        mark = {f"pending_at.{holder}": now, f"pending_by.{holder}": token}
         counted = await self.capacity.update_one(
             {"_id": capacity_id, "taken": {"$lt": total}, "pending": {"$ne": holder}},
-            {
-                "$inc": {"taken": 1},
-                "$push": {"pending": holder},
-                "$set": {f"pending_at.{holder}": now},
-            },
+            {"$inc": {"taken": 1}, "$push": {"pending": holder}, "$set": mark},
         )
         if counted.modified_count == 1:
-            return True
+            return Take("counted", token)
         again = await self.capacity.update_one(
-            {"_id": capacity_id, "pending": holder}, {"$set": {f"pending_at.{holder}": now}}
+            {"_id": capacity_id, "pending": holder}, {"$set": mark}
         )
-        return again.matched_count == 1
+        return Take("pending" if again.matched_count == 1 else "full", token)
 
     def recorded(self, capacity_id: str, holder: str) -> None:
         """The holder's own document now records its place: `pending` may forget it. Batched
@@ -219,12 +239,17 @@ class RegistrationStore:
 
     async def forget_recorded(self) -> int:
         batch, self._recorded = self._recorded, {}
-        for capacity_id, holders in batch.items():
-            await self.forget_pending(capacity_id, sorted(holders))
+        for done, (capacity_id, holders) in enumerate(batch.items()):
+            try:
+                await self.forget_pending(capacity_id, sorted(holders))
+            except BaseException:  # keep what is left for the next flush
+                for cid, left in list(batch.items())[done:]:
+                    self._recorded.setdefault(cid, set()).update(left)
+                raise
         return sum(len(h) for h in batch.values())
 
     async def forget_pending(self, capacity_id: str, holders: list[str]) -> None:
-        unset = {f"pending_at.{h}": "" for h in holders}
+        unset = {f"{f}.{h}": "" for h in holders for f in ("pending_at", "pending_by")}
         await self.capacity.update_one(
             {"_id": capacity_id}, {"$pullAll": {"pending": holders}, "$unset": unset}
         )
@@ -235,11 +260,11 @@ class RegistrationStore:
             {"_id": capacity_id, "taken": {"$gt": 0}}, _give_back(holder)
         )
 
-    async def drop_pending(self, capacity_id: str, holder: str, since: datetime) -> bool:
-        """Give back a place counted for a holder that never recorded it, unless a retry has
-        taken it again since `since`."""
+    async def drop_pending(self, capacity_id: str, holder: str, token: str) -> bool:
+        """Give back a place counted for a holder that never recorded it, unless another take
+        has marked the holder since the one that left `token`."""
         dropped = await self.capacity.update_one(
-            {"_id": capacity_id, "pending": holder, f"pending_at.{holder}": since},
+            {"_id": capacity_id, "pending": holder, f"pending_by.{holder}": token},
             _give_back(holder),
         )
         return dropped.modified_count == 1
@@ -255,8 +280,10 @@ class RegistrationStore:
     async def get_pool(self, pool_id: str) -> Doc | None:
         return await self.pools.find_one({"_id": pool_id}, HIDDEN)
 
-    async def delete_pool(self, pool_id: str) -> None:
-        await self.pools.delete_one({"_id": pool_id, "status": "opening"})
+    async def delete_pool(self, pool_id: str) -> bool:
+        """Delete a pool that never opened; False if it has opened meanwhile."""
+        deleted = await self.pools.delete_one({"_id": pool_id, "status": "opening"})
+        return deleted.deleted_count == 1
 
     async def add_member(
         self, pool_id: str, registration_id: str, max_members: int, event: CloudEvent[Any]
