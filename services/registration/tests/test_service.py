@@ -363,3 +363,48 @@ async def test_a_capacity_written_by_the_previous_version_is_converted_once(
     doc = await service.store.capacity.find_one({"_id": "small-1:stand"})
     assert doc is not None and doc["taken"] == 2 and "holders" not in doc
     assert (await service.submit(b.stand(), None))["status"] == "waitlisted"
+
+
+async def test_two_settles_of_an_opener_on_a_full_edition_both_refuse_and_leave_nothing(
+    service: Registrations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await service.submit(b.stand("small-2"), None)  # its one stand is gone
+    settle = service._settle
+
+    async def crash(_: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("the process died after writing the opener and its pool")
+
+    monkeypatch.setattr(service, "_settle", crash)
+    with pytest.raises(RuntimeError):
+        await service.open_pool(b.pool_open("small-2"), None)
+    monkeypatch.undo()
+    opener = await service.store.registrations.find_one({"offer": "pool_seat"})
+    assert opener is not None and opener["status"] == "placing"
+    # the person's retry and the job, at once
+    results = await asyncio.gather(
+        settle(dict(opener)), settle(dict(opener)), return_exceptions=True
+    )
+    assert all(isinstance(r, RegistrationRefused) and r.status_code == 409 for r in results)
+    assert await service.store.get(opener["_id"]) is None
+    assert await service.store.get_pool(opener["pool_id"]) is None
+    assert await places(service, "small-2:stand") == (1, [])
+
+
+async def test_a_stale_take_is_still_dropped_by_its_taker_after_the_holder_cancels(
+    service: Registrations, clock: Clock
+) -> None:
+    first = await service.submit(b.stand(), None)
+    second = await service.submit(b.stand(), None)
+    waiting = await service.submit(b.stand(), None)
+    await service.cancel(first, by="owner")  # the place goes to `waiting`
+    await service.cancel(second, by="owner")  # a place comes free, nobody waits
+    offered = await reload(service, waiting)
+    assert offered["status"] == "offered"
+    assert await places(service, "small-1:stand") == (1, [])
+    # another replica, still believing `waiting` waits, takes a second place for it ...
+    stale = await service.store.take_place("small-1:stand", waiting["_id"], 2, clock())
+    assert stale.counted
+    await service.cancel(offered, by="owner")  # ... the person cancels meanwhile ...
+    # ... and that replica, whose promotion then fails, drops what it took
+    assert await service.store.drop_pending("small-1:stand", waiting["_id"], stale.token)
+    assert await places(service, "small-1:stand") == (0, [])

@@ -350,13 +350,9 @@ class Registrations:
         take = None
         if pool["status"] == "opening":
             take = await self.store.take_place(cid, pool_id, edition.stands, self._now())
-            if not take and await self.store.delete_pool(pool_id):  # not opened meanwhile
-                await self.store.delete_placing(doc["_id"])
-                raise RegistrationRefused(
-                    "edition_id",
-                    "no stand is left on this edition to share; join its waiting list",
-                    409,
-                )
+            if not take:
+                await self.store.delete_pool(pool_id)  # unless another settle opened it
+                await self._carry_on_with_pool(doc, pool_id)
         opened = events.wrap(
             PoolOpenedV1(
                 pool_id=pool_id,
@@ -371,9 +367,21 @@ class Registrations:
         )
         if await self.store.pool_transition(pool_id, "opening", {"status": "open"}, [opened]):
             self.store.recorded(cid, pool_id)
-        else:  # another settle of this opener opened it
+        else:  # another settle of this opener opened it, or found no stand and deleted it
             await self._give_back(pool_id, edition.id, "stand", take)
+            await self._carry_on_with_pool(doc, pool_id)
         return await self._placed(doc, "reserved")
+
+    async def _carry_on_with_pool(self, doc: Doc, pool_id: str) -> None:
+        """After a concurrent settle of the same opener: go on only if it opened the pool;
+        if it found no stand, the pool is gone and so is this seat."""
+        pool = await self.store.get_pool(pool_id)
+        if pool is not None and pool["status"] in ("open", "closed"):
+            return
+        await self.store.delete_placing(doc["_id"])
+        raise RegistrationRefused(
+            "edition_id", "no stand is left on this edition to share; join its waiting list", 409
+        )
 
     async def _maybe_close_pool(self, pool: Doc) -> None:
         reason = pool_close_reason(

@@ -255,9 +255,12 @@ class RegistrationStore:
         )
 
     async def release_place(self, capacity_id: str, holder: str) -> None:
-        """Give back the place a holder held (its caller won the status change that ends it)."""
+        """Give back the place a holder held (its caller won the status change that ends it).
+
+        Its `pending` entry, if any, is left to the forget batch or the job: it may be another
+        caller's stale take, which that caller still has to drop with its own token."""
         await self.capacity.update_one(
-            {"_id": capacity_id, "taken": {"$gt": 0}}, _give_back(holder)
+            {"_id": capacity_id, "taken": {"$gt": 0}}, {"$inc": {"taken": -1}}
         )
 
     async def drop_pending(self, capacity_id: str, holder: str, token: str) -> bool:
