@@ -94,6 +94,7 @@ def start_baseline(port: int, mongodb_uri: str, log: Path) -> subprocess.Popen[b
         sys.executable, "-m", "uvicorn", "bench.registration.baseline:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", os.environ.get("LOG_LEVEL", "info").lower(),
+        "--timeout-keep-alive", "75",  # as rencontres_kit.serve does for the services
     ]  # fmt: skip
     env = {**os.environ, "MONGODB_URI": mongodb_uri, "PYTHONPATH": str(REPO)}
     with log.open("ab") as out:
@@ -234,7 +235,7 @@ async def open_loop(
                     try:
                         status = await conn.post(host, PATH, body)
                     except (OSError, IndexError, asyncio.IncompleteReadError):
-                        # a kept-alive connection the server closed while idle (uvicorn: 5 s):
+                        # a kept-alive connection the server closed while idle:
                         # like any HTTP client, send once more on a new one
                         conn.close()
                         conn = None

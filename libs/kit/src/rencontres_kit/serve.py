@@ -14,4 +14,9 @@ def serve(service: str, default_port: int) -> None:
         host=os.environ.get(f"{prefix}_HOST", "127.0.0.1"),
         port=int(os.environ.get(f"{prefix}_PORT", str(default_port))),
         log_level=os.environ.get("LOG_LEVEL", "info").lower(),
+        # uvicorn closes an idle kept-alive connection after 5 s by default; a client that
+        # sends its next request on it at that moment gets the connection reset (seen under
+        # load in the 500-submission race test). Keep connections longer than the proxies in
+        # front usually do (nginx: 60 s), so the proxy, not the service, closes them.
+        timeout_keep_alive=75,
     )

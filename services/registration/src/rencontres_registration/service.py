@@ -47,7 +47,12 @@ from rencontres_registration.schemas import (
     StandIn,
     StudentPassIn,
 )
-from rencontres_registration.store import AlreadyRegistered, RegistrationStore, Take
+from rencontres_registration.store import (
+    PLACE_TOKEN,
+    AlreadyRegistered,
+    RegistrationStore,
+    Take,
+)
 
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
@@ -55,6 +60,15 @@ Clock = Callable[[], datetime]
 PLACING_GRACE = timedelta(seconds=30)
 ABANDON_GRACE = timedelta(minutes=10)
 """A place counted for a registration that has no document yet is given back after this."""
+
+
+def _records_take(doc: Doc, token: str) -> bool:
+    """Whether a registration's or a pool's document records the take with `token`. One
+    written before tokens existed counts as recording it if it ever held a place."""
+    if PLACE_TOKEN in doc:
+        return bool(doc[PLACE_TOKEN] == token)
+    seen = {doc["status"], *(h["status"] for h in doc.get("history", []))}
+    return bool(seen & (HOLDS_A_PLACE | {"open", "closed", "unfilled"}))
 
 
 def hash_secret(value: str) -> str:
@@ -130,6 +144,8 @@ class Registrations:
                 return await self._refuse_full(doc)
         status = placed_status(offer, take is None or bool(take))
         placed = {**doc, "status": status, "history": [self._history(status, "system")]}
+        if take:
+            placed[PLACE_TOKEN] = take.token
         try:
             stored = await self.store.insert(placed, [events.submitted(self.catalog, doc, status)])
         except AlreadyRegistered:
@@ -150,13 +166,27 @@ class Registrations:
         raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
 
     async def _give_back(
-        self, holder: str, edition_id: str, resource: Resource | None, take: Take | None
+        self,
+        holder: str,
+        edition_id: str,
+        resource: Resource | None,
+        take: Take | None,
+        reallocate: bool = True,
     ) -> None:
-        """Undo a take whose holder's status change lost: only the take that counted."""
-        if resource is None or take is None or not take.counted:
+        """Undo a take whose status change lost, unless the holder's document records that
+        take all the same (a concurrent caller, which learnt its token, wrote the status)."""
+        if resource is None or not take:
             return
-        if await self.store.drop_pending(capacity_id(edition_id, resource), holder, take.token):
+        if await self._recorded_token(holder) == take.token:
+            return
+        cid = capacity_id(edition_id, resource)
+        if await self.store.drop_pending(cid, holder, take.token) and reallocate:
             await self.allocate(edition_id, resource)  # someone may have been waitlisted meanwhile
+
+    async def _recorded_token(self, holder: str) -> str | None:
+        """The take a registration or a pool records holding a place with, if any."""
+        doc = await self.store.get(holder) or await self.store.get_pool(holder)
+        return doc.get(PLACE_TOKEN) if doc else None
 
     def _chosen_editions(
         self, request: StandIn | StudentPassIn | IncubatorIn, now: datetime
@@ -216,7 +246,7 @@ class Registrations:
         if not take and not doc.get("join_waiting_list", True):
             await self.store.delete_placing(doc["_id"])
             raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
-        placed = await self._place(doc, placed_status(offer, bool(take)))
+        placed = await self._place(doc, placed_status(offer, bool(take)), take)
         if placed is None:  # another settle of this document got there first
             await self._give_back(doc["_id"], edition_id, resource, take)
             return await self._reload(doc["_id"])
@@ -224,11 +254,13 @@ class Registrations:
             self.store.recorded(cid, doc["_id"])
         return placed
 
-    async def _place(self, doc: Doc, status: Any) -> Doc | None:
-        """Set a placing registration's first status, with its event; None if it had one."""
+    async def _place(self, doc: Doc, status: Any, take: Take | None = None) -> Doc | None:
+        """Set a placing registration's first status, with its event (and the take whose
+        place it holds); None if it had one already."""
         event = events.submitted(self.catalog, doc, status)
+        fields = {"status": status, **({PLACE_TOKEN: take.token} if take else {})}
         return await self.store.transition(
-            doc["_id"], ["placing"], {"status": status}, [event], self._history(status, "system")
+            doc["_id"], ["placing"], fields, [event], self._history(status, "system")
         )
 
     async def _placed(self, doc: Doc, status: Any) -> Doc:
@@ -365,7 +397,8 @@ class Registrations:
             ),
             pool_id,
         )
-        if await self.store.pool_transition(pool_id, "opening", {"status": "open"}, [opened]):
+        opening = {"status": "open", **({PLACE_TOKEN: take.token} if take else {})}
+        if await self.store.pool_transition(pool_id, "opening", opening, [opened]):
             self.store.recorded(cid, pool_id)
         else:  # another settle of this opener opened it, or found no stand and deleted it
             await self._give_back(pool_id, edition.id, "stand", take)
@@ -508,13 +541,12 @@ class Registrations:
             done = await self.store.transition(
                 first["_id"],
                 ["waitlisted"],
-                {"status": "offered", "offer_expires_at": expires},
+                {"status": "offered", "offer_expires_at": expires, PLACE_TOKEN: take.token},
                 [events.promoted(self.catalog, first, expires)],
                 self._history("offered", "system"),
             )
             if done is None:  # it moved on meanwhile (another allocation offered it the place?)
-                if take.counted:
-                    await self.store.drop_pending(cid, first["_id"], take.token)
+                await self._give_back(first["_id"], edition_id, resource, take, reallocate=False)
                 continue
             self.store.recorded(cid, first["_id"])
             promoted += 1
@@ -630,38 +662,30 @@ class Registrations:
         return promoted
 
     async def sweep_pending(self) -> int:
-        """Settle places counted for a holder that never recorded them (a crash between two
-        writes): forget those whose holder has held a place (its own cancellation gives it
-        back), give back the others. A holder with no document at all is given up on only
-        after ABANDON_GRACE, so a slow insert is not overtaken."""
+        """Settle pending places older than PLACING_GRACE (a crash left them): forget the take
+        its holder's document records (its cancellation gives that place back), give back any
+        other — a take nobody recorded, or an extra one from a stale read. A holder with no
+        document at all is given up on only after ABANDON_GRACE, so a slow insert is not
+        overtaken."""
         settled = 0
         now = self._now()
         for capacity in await self.store.capacities():
             tokens = capacity.get("pending_by", {})
             for holder, since in capacity.get("pending_at", {}).items():
+                token = tokens.get(holder, "")
                 if since > now - PLACING_GRACE:
                     continue  # being taken right now
-                held = await self._has_held_a_place(holder)
-                if held is None or (held is False and since > now - ABANDON_GRACE):
-                    continue  # still placing (the resumed placement finishes it), or too soon
-                if held:
-                    await self.store.forget_pending(capacity["_id"], [holder])
+                doc = await self.store.get(holder) or await self.store.get_pool(holder)
+                if doc is not None and doc["status"] in ("placing", "opening"):
+                    continue  # the resumed placement finishes it
+                if doc is None and since > now - ABANDON_GRACE:
+                    continue  # its insert may still land
+                if doc is not None and _records_take(doc, token):
+                    await self.store.forget_pending_take(capacity["_id"], holder, token)
                 else:
-                    await self.store.drop_pending(capacity["_id"], holder, tokens.get(holder, ""))
+                    await self.store.drop_pending(capacity["_id"], holder, token)
                 settled += 1
         return settled
-
-    async def _has_held_a_place(self, holder: str) -> bool | None:
-        """Whether a holder's own document records (or recorded) a place; None while it is
-        still placing; False when there is no document (yet) or it never held one."""
-        if (doc := await self.store.get(holder)) is not None:
-            if doc["status"] == "placing":
-                return None
-            seen = {doc["status"], *(h["status"] for h in doc.get("history", []))}
-            return bool(seen & HOLDS_A_PLACE)
-        if (pool := await self.store.get_pool(holder)) is not None:
-            return None if pool["status"] == "opening" else True
-        return False
 
     # ------------------------------------------------------------------ helpers
 

@@ -23,11 +23,16 @@ Doc = dict[str, Any]
 HIDDEN = {OUTBOX_FIELD: 0, OWED_FIELD: 0}
 
 
+PLACE_TOKEN = "place_token"
+"""On a registration or a pool: the token of the take whose place it holds."""
+
+
 @dataclass(frozen=True)
 class Take:
     """What `take_place` did: counted a place, found the holder's place still pending (a
-    retry, a concurrent caller), or found no place. `token` is this take's mark in
-    `pending_by`: only the holder's latest taker can drop its place (`drop_pending`)."""
+    retry, a concurrent caller), or found no place. `token` identifies the counted take (in
+    `pending_by`); the holder's document records it (`PLACE_TOKEN`) with the status that
+    holds the place, so a take no document records can be told apart and given back."""
 
     outcome: Literal["counted", "pending", "full"]
     token: str
@@ -210,14 +215,15 @@ class RegistrationStore:
 
     async def take_place(self, capacity_id: str, holder: str, total: int, now: datetime) -> Take:
         """Count a place for `holder` if one is free ("counted"); "pending" if one is already
-        counted and not yet recorded by the holder (a retry, a concurrent caller); "full".
+        counted and its holder's document does not record it yet (a retry, a concurrent
+        caller), with that take's token; "full".
 
         The holder is written into `pending` in the same write as the count, so a retry after
-        a crash knows it already holds one. Callers take only for a holder whose own document
-        does not record a place yet (placing, opening, waitlisted); a caller whose take
-        counted but whose status change then lost gives it back with `drop_pending`. A
-        "pending" take re-marks the holder (`pending_at`, `pending_by`): the job leaves a
-        place being taken right now alone, and an earlier taker's drop no longer matches."""
+        a crash knows it already holds one. A "pending" take refreshes `pending_at`, so the
+        job leaves a place being taken right now alone. Whoever then writes the holder's
+        status records the token; a caller whose status change lost gives the place back
+        only if the holder's document does not record that token (`Registrations._give_back`).
+        """
         token = secrets.token_hex(8)
         mark = {f"pending_at.{holder}": now, f"pending_by.{holder}": token}
         counted = await self.capacity.update_one(
@@ -226,10 +232,12 @@ class RegistrationStore:
         )
         if counted.modified_count == 1:
             return Take("counted", token)
-        again = await self.capacity.update_one(
-            {"_id": capacity_id, "pending": holder}, {"$set": mark}
+        again = await self.capacity.find_one_and_update(
+            {"_id": capacity_id, "pending": holder}, {"$set": {f"pending_at.{holder}": now}}
         )
-        return Take("pending" if again.matched_count == 1 else "full", token)
+        if again is None:
+            return Take("full", token)
+        return Take("pending", again.get("pending_by", {}).get(holder, ""))
 
     def recorded(self, capacity_id: str, holder: str) -> None:
         """The holder's own document now records its place: `pending` may forget it. Batched
@@ -248,6 +256,16 @@ class RegistrationStore:
                 raise
         return sum(len(h) for h in batch.values())
 
+    async def forget_pending_take(self, capacity_id: str, holder: str, token: str) -> None:
+        """Forget a holder's pending entry if it is still the take with `token`."""
+        await self.capacity.update_one(
+            {"_id": capacity_id, f"pending_by.{holder}": token},
+            {
+                "$pull": {"pending": holder},
+                "$unset": {f"pending_at.{holder}": "", f"pending_by.{holder}": ""},
+            },
+        )
+
     async def forget_pending(self, capacity_id: str, holders: list[str]) -> None:
         unset = {f"{f}.{h}": "" for h in holders for f in ("pending_at", "pending_by")}
         await self.capacity.update_one(
@@ -264,8 +282,7 @@ class RegistrationStore:
         )
 
     async def drop_pending(self, capacity_id: str, holder: str, token: str) -> bool:
-        """Give back a place counted for a holder that never recorded it, unless another take
-        has marked the holder since the one that left `token`."""
+        """Give back the place the take with `token` counted, if it is still pending."""
         dropped = await self.capacity.update_one(
             {"_id": capacity_id, "pending": holder, f"pending_by.{holder}": token},
             _give_back(holder),
