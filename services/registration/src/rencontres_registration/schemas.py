@@ -113,7 +113,9 @@ class StartupIn(Strict):
     founders: list[ShortText] = Field(min_length=1, max_length=6)
     description: LongText
     stage: Stage
-    website: str | None = Field(default=None, max_length=200, pattern=r"^https?://[^\s<>]+$")
+    website: str | None = Field(
+        default=None, max_length=200, pattern=r"^https?://[^\s<>\x00-\x1f\x7f]+$"
+    )
 
 
 class StandIn(Strict):
