@@ -1,7 +1,7 @@
 """The abuse limits as ASGI middleware, on a tiny app: no database needed."""
 
 import httpx
-from rencontres_registration.security import BodySizeLimit, RateLimit
+from rencontres_registration.security import BodySizeLimit, NoControlCharacters, RateLimit
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -43,3 +43,13 @@ async def test_bodies_over_the_limit_get_413_declared_or_streamed() -> None:
                 yield b"x" * 50
 
         assert (await client.post("/", content=chunks())).status_code == 413
+
+
+async def test_control_characters_in_the_address_get_422_naming_the_parameter() -> None:
+    app = NoControlCharacters(Starlette(routes=[Route("/{name}", echo, methods=["GET"])]))
+    async with _client(app) as client:
+        assert (await client.get("/x", params={"edition_id": "ales-2027"})).status_code == 200
+        refused = await client.get("/x", params={"edition_id": "ales\x002027"})
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["query", "edition_id"]
+        assert (await client.get("/x%00y")).json()["detail"][0]["loc"] == ["path"]

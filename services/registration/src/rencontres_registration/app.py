@@ -18,7 +18,7 @@ from rencontres_registration import routes, staff, web
 from rencontres_registration.catalog import load_catalog
 from rencontres_registration.domain import RegistrationRefused, TransitionRefused
 from rencontres_registration.handlers import handlers
-from rencontres_registration.security import BodySizeLimit, RateLimit
+from rencontres_registration.security import BodySizeLimit, NoControlCharacters, RateLimit
 from rencontres_registration.service import Registrations
 from rencontres_registration.settings import Settings
 from rencontres_registration.store import AlreadyRegistered, RegistrationStore
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NoControlCharacters)
     return app
 
 
