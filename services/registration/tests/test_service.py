@@ -403,7 +403,7 @@ async def test_a_stale_take_is_still_dropped_by_its_taker_after_the_holder_cance
     assert await places(service, "small-1:stand") == (1, [])
     # another replica, still believing `waiting` waits, takes a second place for it ...
     stale = await service.store.take_place("small-1:stand", waiting["_id"], 2, clock())
-    assert stale.counted
+    assert stale.outcome == "counted"
     await service.cancel(offered, by="owner")  # ... the person cancels meanwhile ...
     # ... and that replica, whose promotion then fails, drops what it took
     assert await service.store.drop_pending("small-1:stand", waiting["_id"], stale.token)

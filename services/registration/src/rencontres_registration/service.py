@@ -185,7 +185,7 @@ class Registrations:
 
     async def _recorded_token(self, holder: str) -> str | None:
         """The take a registration or a pool records holding a place with, if any."""
-        doc = await self.store.get(holder) or await self.store.get_pool(holder)
+        doc = await self.store.holder(holder)
         return doc.get(PLACE_TOKEN) if doc else None
 
     def _chosen_editions(
@@ -675,7 +675,7 @@ class Registrations:
                 token = tokens.get(holder, "")
                 if since > now - PLACING_GRACE:
                     continue  # being taken right now
-                doc = await self.store.get(holder) or await self.store.get_pool(holder)
+                doc = await self.store.holder(holder)
                 if doc is not None and doc["status"] in ("placing", "opening"):
                     continue  # the resumed placement finishes it
                 if doc is None and since > now - ABANDON_GRACE:

@@ -37,10 +37,6 @@ class Take:
     outcome: Literal["counted", "pending", "full"]
     token: str
 
-    @property
-    def counted(self) -> bool:
-        return self.outcome == "counted"
-
     def __bool__(self) -> bool:
         return self.outcome != "full"
 
@@ -288,6 +284,10 @@ class RegistrationStore:
             _give_back(holder),
         )
         return dropped.modified_count == 1
+
+    async def holder(self, holder_id: str) -> Doc | None:
+        """The registration or the pool a place is taken for (their ids never collide)."""
+        return await self.get(holder_id) or await self.get_pool(holder_id)
 
     async def capacities(self) -> list[Doc]:
         return await self.capacity.find({}).sort("_id", ASCENDING).to_list()
