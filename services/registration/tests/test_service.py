@@ -273,6 +273,7 @@ async def test_a_crash_between_taking_a_place_and_writing_the_registration_gives
         raise RuntimeError("the process died here")
 
     monkeypatch.setattr(service.store, "insert", crash)
+    monkeypatch.setattr(service.store, "drop_pending", crash)  # dead: no give-back runs either
     with pytest.raises(RuntimeError):
         await service.submit(b.stand("small-2"), "crash-key")
     monkeypatch.undo()
@@ -384,7 +385,9 @@ async def test_two_settles_of_an_opener_on_a_full_edition_both_refuse_and_leave_
     results = await asyncio.gather(
         settle(dict(opener)), settle(dict(opener)), return_exceptions=True
     )
-    assert all(isinstance(r, RegistrationRefused) and r.status_code == 409 for r in results)
+    assert all(isinstance(r, RegistrationRefused) and r.status_code == 409 for r in results), [
+        (type(r), getattr(r, "__dict__", r)) for r in results
+    ]
     assert await service.store.get(opener["_id"]) is None
     assert await service.store.get_pool(opener["pool_id"]) is None
     assert await places(service, "small-2:stand") == (1, [])
@@ -430,3 +433,51 @@ async def test_a_stale_take_left_by_a_crash_is_given_back_by_the_job(
     clock.advance(seconds=31)
     assert (await service.run_jobs())["pending_settled"] == 1
     assert await places(service, "small-1:stand") == (1, [])  # the place it records, once
+
+
+async def test_a_failure_after_the_take_gives_the_place_back(
+    service: Registrations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(service.store, "insert", broken)
+    with pytest.raises(RuntimeError):
+        await service.submit(b.stand(), None)
+    assert await places(service, "small-1:stand") == (0, [])
+
+
+async def test_staff_see_and_settle_a_stuck_pool_opener(
+    service: Registrations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("crash between the pool opening and the seat's status")
+
+    monkeypatch.setattr(service, "_placed", broken)
+    with pytest.raises(RuntimeError):
+        await service.open_pool(b.pool_open(), None)
+    [stuck] = await service.store.search({"status": "placing"}, limit=10)
+    assert await places(service, "small-1:stand") == (1, [])
+    monkeypatch.setattr(service, "_settle", broken)  # it cannot be placed: staff abandon it
+    settled = await service.settle_by_staff(stuck)
+    assert settled["status"] == "cancelled"
+    assert await places(service, "small-1:stand") == (0, [])  # the pool's stand came back
+    with pytest.raises(TransitionRefused):
+        await service.settle_by_staff(settled)
+
+
+async def test_staff_settle_resumes_a_placement_that_can_finish(
+    service: Registrations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = service._placed
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("crash")
+
+    monkeypatch.setattr(service, "_placed", broken)
+    with pytest.raises(RuntimeError):
+        await service.open_pool(b.pool_open(), None)
+    monkeypatch.setattr(service, "_placed", original)
+    [stuck] = await service.store.search({"status": "placing"}, limit=10)
+    assert (await service.settle_by_staff(stuck))["status"] == "reserved"
+    assert await places(service, "small-1:stand") == (1, [])

@@ -18,14 +18,19 @@ from rencontres_registration.catalog import Catalog, Edition, Offer
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
 
 Resource = Literal["stand", "student_pass"]
-Action = Literal["cancel", "accept_offer", "expire_offer", "pay", "review", "promote", "erase"]
+Action = Literal[
+    "cancel", "accept_offer", "expire_offer", "pay", "review", "promote", "erase", "settle"
+]
+
+Status = RegistrationStatus | Literal["placing"]
+"""What a stored registration's status may be: `placing` until its place is settled."""
 
 HOLDS_A_PLACE: frozenset[RegistrationStatus] = frozenset({"reserved", "confirmed", "offered"})
 ACTIVE: frozenset[RegistrationStatus] = frozenset(
     {"submitted", "under_review", "waitlisted", "offered", "reserved", "confirmed", "accepted"}
 )
 
-_TRANSITIONS: Mapping[Action, frozenset[RegistrationStatus]] = {
+_TRANSITIONS: Mapping[Action, frozenset[Status]] = {
     "cancel": ACTIVE,
     "accept_offer": frozenset({"offered"}),
     "expire_offer": frozenset({"offered"}),
@@ -33,6 +38,7 @@ _TRANSITIONS: Mapping[Action, frozenset[RegistrationStatus]] = {
     "review": frozenset({"submitted", "under_review"}),
     "promote": frozenset({"waitlisted"}),
     "erase": frozenset(ACTIVE | {"cancelled", "rejected", "withdrawn"}),
+    "settle": frozenset({"placing"}),
 }
 
 
@@ -55,7 +61,7 @@ class TransitionRefused(Exception):
         self.status = status
 
 
-def check_transition(action: Action, status: RegistrationStatus) -> None:
+def check_transition(action: Action, status: Status) -> None:
     if status not in _TRANSITIONS[action]:
         raise TransitionRefused(action, status)
 

@@ -1,27 +1,30 @@
-"""Checks on who registers: SIRET and phone numbers. Pure functions, no I/O."""
+"""Checks on who registers: SIRET, EU VAT and phone numbers. Pure functions, no I/O.
+
+SIRET and VAT numbers are checked by python-stdnum (check keys per country, La Poste's SIRET
+rule), phone numbers by phonenumbers: maintained tables, not hand-written arithmetic."""
 
 import phonenumbers
-
-LA_POSTE_SIREN = "356000000"
+from stdnum.eu import vat
+from stdnum.exceptions import ValidationError
+from stdnum.fr import siret as fr_siret
 
 
 def is_valid_siret(siret: str) -> bool:
-    """14 digits with a valid Luhn key; La Poste's establishments use a digit sum divisible by 5."""
-    if len(siret) != 14 or not siret.isdigit():
-        return False
-    if siret.startswith(LA_POSTE_SIREN):
-        return sum(int(d) for d in siret) % 5 == 0
-    return _luhn_ok(siret)
+    """14 digits with a valid check key (La Poste's establishments have their own rule)."""
+    return siret.isascii() and fr_siret.is_valid(siret)
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+def normalise_vat(raw: str) -> str:
+    """An intra-EU VAT number, compact (FR44732829320), or ValueError saying what is wrong."""
+    if not raw.isascii():
+        raise ValueError("an intra-EU VAT number has only latin letters and digits")
+    try:
+        return str(vat.validate(raw))
+    except ValidationError as exc:
+        raise ValueError(
+            "not a valid intra-EU VAT number: it starts with the country code and its check "
+            "key must match, e.g. FR44732829320"
+        ) from exc
 
 
 def normalise_phone(raw: str, default_region: str = "FR") -> str:

@@ -1,26 +1,38 @@
-"""What the HTTP API accepts and returns; separate from stored documents and contract events."""
+"""What the HTTP API accepts and returns; separate from stored documents and contract events.
+
+Field limits that a contract event carries come from the contract model (`limit`): the API
+cannot accept a value an event would refuse after a place was taken."""
 
 from datetime import datetime
 from typing import Annotated, Literal
 
+import annotated_types
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
-from rencontres_contracts.events.common import Language
-from rencontres_contracts.events.registration import OfferKind, RegistrationStatus
+from rencontres_contracts.events.common import Address, Contact, Language, Organisation
+from rencontres_contracts.events.pools import PoolOpenedV1
+from rencontres_contracts.events.registration import (
+    ApplicationReviewedV1,
+    OfferKind,
+    RegistrationStatus,
+)
 
-from rencontres_registration.identity import is_valid_siret, normalise_phone
+from rencontres_registration.identity import is_valid_siret, normalise_phone, normalise_vat
 
-Text = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^<>\x00-\x1f]*$"
-    ),
+
+def limit(model: type[BaseModel], field: str) -> int:
+    """The maximum length a contract model declares for one of its fields."""
+    for constraint in model.model_fields[field].metadata:
+        if isinstance(constraint, annotated_types.MaxLen):
+            return constraint.max_length
+    raise LookupError(f"{model.__name__}.{field} declares no maximum length")
+
+
+Line = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^<>\x00-\x1f]*$")
 ]
-ShortText = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[^<>\x00-\x1f]*$"
-    ),
-]
+"""One line of text: no markup brackets, no control characters."""
+Text = Annotated[Line, Field(max_length=200)]
+ShortText = Annotated[Line, Field(max_length=120)]
 
 
 class Strict(BaseModel):
@@ -28,7 +40,7 @@ class Strict(BaseModel):
 
 
 class ContactIn(Strict):
-    name: ShortText
+    name: Annotated[Line, Field(max_length=limit(Contact, "name"))]
     email: EmailStr = Field(max_length=254)
     phone: str | None = Field(default=None, max_length=32)
     sms_consent: bool = False
@@ -41,17 +53,19 @@ class ContactIn(Strict):
 
 
 class AddressIn(Strict):
-    line1: Text
-    line2: Text | None = None
+    line1: Annotated[Line, Field(max_length=limit(Address, "line1"))]
+    line2: Annotated[Line, Field(max_length=limit(Address, "line2"))] | None = None
     postal_code: str = Field(pattern=r"^[0-9A-Za-z -]{3,10}$")
-    city: ShortText
+    city: Annotated[Line, Field(max_length=limit(Address, "city"))]
     country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
 
 
 class OrganisationIn(Strict):
-    legal_name: Text
+    legal_name: Annotated[Line, Field(max_length=limit(Organisation, "legal_name"))]
     siret: str = Field(description="14 digits, spaces allowed", max_length=20)
-    vat_number: str | None = Field(default=None, max_length=20)
+    vat_number: str | None = Field(
+        default=None, max_length=20, description="intra-EU VAT number, e.g. FR44732829320"
+    )
     billing_address: AddressIn
 
     @field_validator("siret")
@@ -67,12 +81,7 @@ class OrganisationIn(Strict):
     def _vat(cls, value: str | None) -> str | None:
         if not value:
             return None
-        compact = value.replace(" ", "").upper()
-        if not (compact[:2].isalpha() and 4 <= len(compact) <= 15 and compact.isalnum()):
-            raise ValueError(
-                "an intra-EU VAT number starts with the country code, e.g. FR44732829320"
-            )
-        return compact
+        return normalise_vat(value)
 
 
 EditionId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
@@ -109,7 +118,7 @@ class StudentIn(Strict):
 
 
 class StartupIn(Strict):
-    project_name: ShortText
+    project_name: Annotated[Line, Field(max_length=limit(ApplicationReviewedV1, "project_name"))]
     founders: list[ShortText] = Field(min_length=1, max_length=6)
     description: LongText
     stage: Stage
@@ -153,7 +162,7 @@ class PoolOpenIn(Strict):
     """An SME opens a shared stand and takes its first seat."""
 
     edition_id: EditionId
-    pool_name: ShortText
+    pool_name: Annotated[Line, Field(max_length=limit(PoolOpenedV1, "name"))]
     contact: ContactIn
     organisation: OrganisationIn
     data_consent: ConsentGiven
@@ -180,7 +189,7 @@ class RegistrationOut(BaseModel):
     reference: str
     offer: OfferKind
     edition_ids: list[str]
-    status: RegistrationStatus
+    status: RegistrationStatus | Literal["placing"]
     status_url: str
     offer_expires_at: datetime | None = None
     pool_id: str | None = None

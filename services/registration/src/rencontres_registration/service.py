@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import ValidationError
 from rencontres_contracts.events.pools import PoolJoinedV1, PoolOpenedV1
 from rencontres_contracts.ids import new_id
 
@@ -49,7 +50,6 @@ from rencontres_registration.schemas import (
 )
 from rencontres_registration.store import (
     PLACE_TOKEN,
-    AlreadyRegistered,
     RegistrationStore,
     Take,
 )
@@ -148,7 +148,7 @@ class Registrations:
             placed[PLACE_TOKEN] = take.token
         try:
             stored = await self.store.insert(placed, [events.submitted(self.catalog, doc, status)])
-        except AlreadyRegistered:
+        except BaseException:  # a duplicate, or anything else: the place goes back at once
             await self._give_back(doc["_id"], edition_id, resource, take)
             raise
         if stored["_id"] != doc["_id"]:  # the same idempotency key: answer the first one
@@ -206,7 +206,7 @@ class Registrations:
     ) -> Doc:
         registration_id, token = new_id(), secrets.token_urlsafe(24)
         contact = request.contact.model_dump()
-        return {
+        doc = {
             "_id": registration_id,
             "reference": new_reference(),
             "offer": offer,
@@ -228,6 +228,18 @@ class Registrations:
             "history": [],
             **extra,
         }
+        self._check_events_accept(doc)
+        return doc
+
+    def _check_events_accept(self, doc: Doc) -> None:
+        """Refuse, before anything is written or taken, what the events this registration
+        will owe would refuse (the contract is the last word on every field's limits)."""
+        try:
+            events.submitted(self.catalog, doc, "submitted")
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"])
+            raise RegistrationRefused(field, error["msg"]) from exc
 
     async def _settle(self, doc: Doc) -> Doc:
         """Finish placing a registration; safe to repeat (idempotent retries, the job)."""
@@ -385,20 +397,25 @@ class Registrations:
             if not take:
                 await self.store.delete_pool(pool_id)  # unless another settle opened it
                 await self._carry_on_with_pool(doc, pool_id)
-        opened = events.wrap(
-            PoolOpenedV1(
-                pool_id=pool_id,
-                name=pool["name"],
-                edition_id=pool["edition_id"],
-                opened_by=doc["_id"],
-                min_members=pool["min_members"],
-                max_members=pool["max_members"],
-                deadline=pool["deadline"],
-            ),
-            pool_id,
-        )
-        opening = {"status": "open", **({PLACE_TOKEN: take.token} if take else {})}
-        if await self.store.pool_transition(pool_id, "opening", opening, [opened]):
+        try:  # whatever fails before the pool records its take gives the place back
+            opened = events.wrap(
+                PoolOpenedV1(
+                    pool_id=pool_id,
+                    name=pool["name"],
+                    edition_id=pool["edition_id"],
+                    opened_by=doc["_id"],
+                    min_members=pool["min_members"],
+                    max_members=pool["max_members"],
+                    deadline=pool["deadline"],
+                ),
+                pool_id,
+            )
+            opening = {"status": "open", **({PLACE_TOKEN: take.token} if take else {})}
+            opened_now = await self.store.pool_transition(pool_id, "opening", opening, [opened])
+        except BaseException:
+            await self._give_back(pool_id, edition.id, "stand", take)
+            raise
+        if opened_now:
             self.store.recorded(cid, pool_id)
         else:  # another settle of this opener opened it, or found no stand and deleted it
             await self._give_back(pool_id, edition.id, "stand", take)
@@ -525,6 +542,55 @@ class Registrations:
             edition_id = doc["edition_ids"][0]
             await self.store.release_place(capacity_id(edition_id, resource), doc["_id"])
             await self.allocate(edition_id, resource)
+
+    async def settle_by_staff(self, doc: Doc) -> Doc:
+        """Staff finish a registration stuck between statuses: its placement resumes; if that
+        cannot succeed, it is abandoned and gives back whatever it held. Nobody was told
+        about it yet (its first event goes with its first status), so nobody is told now."""
+        check_transition("settle", doc["status"])
+        try:
+            return await self._settle(doc)
+        except RegistrationRefused:
+            return await self._reload_or(doc, "cancelled")
+        except Exception:
+            log.exception("registration %s cannot be placed; abandoning it", doc["_id"])
+        done = await self.store.transition(
+            doc["_id"],
+            ["placing"],
+            {"status": "cancelled", "cancel_reason": "by_staff", "cancelled_at": self._now()},
+            [],
+            self._history("cancelled", "staff"),
+        )
+        if done is None:
+            return await self._reload(doc["_id"])
+        await self._abandon_places(doc)
+        return done
+
+    async def _abandon_places(self, doc: Doc) -> None:
+        """Give back what an abandoned placement took: its pending place, or its pool seat
+        (and its pool's stand, if it opened one that nobody else shares)."""
+        if doc["offer"] != "pool_seat":
+            resource = resource_for(doc["offer"])
+            if resource is not None:
+                cid = capacity_id(doc["edition_ids"][0], resource)
+                if token := await self.store.pending_token(cid, doc["_id"]):
+                    await self.store.drop_pending(cid, doc["_id"], token)
+            return
+        pool = await self.store.get_pool(doc["pool_id"])
+        if pool is None:
+            return
+        if pool["status"] == "opening":
+            cid = capacity_id(pool["edition_id"], "stand")
+            if await self.store.delete_pool(pool["_id"]) and (
+                token := await self.store.pending_token(cid, pool["_id"])
+            ):
+                await self.store.drop_pending(cid, pool["_id"], token)
+            return
+        await self._free({**doc, "status": "cancelled"})
+
+    async def _reload_or(self, doc: Doc, status: str) -> Doc:
+        """The document as it is now, or (deleted: it could not be placed) as `status`."""
+        return await self.store.get(doc["_id"]) or {**doc, "status": status}
 
     # ------------------------------------------------------------------ waiting list
 

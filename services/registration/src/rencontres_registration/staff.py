@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -38,7 +38,7 @@ def staff_out(doc: dict[str, Any]) -> StaffRegistrationOut:
 def _filters(
     q: str | None, offer: str | None, status: str | None, edition_id: str | None
 ) -> dict[str, Any]:
-    filters: dict[str, Any] = {"status": {"$ne": "placing"}}
+    filters: dict[str, Any] = {}
     if offer:
         filters["offer"] = offer
     if status:
@@ -66,7 +66,10 @@ class Search:
             str | None, Query(max_length=100, description="reference, name, email, company")
         ] = None,
         offer: OfferKind | None = None,
-        status: RegistrationStatus | None = None,
+        status: Annotated[
+            RegistrationStatus | Literal["placing"] | None,
+            Query(description="`placing`: between submission and its first status"),
+        ] = None,
         edition_id: Annotated[str | None, Query(max_length=64)] = None,
     ) -> None:
         self.filters = _filters(q, offer, status, edition_id)
@@ -138,6 +141,12 @@ async def review(
 async def cancel(doc: RegistrationDep, registrations: RegistrationsDep) -> StaffRegistrationOut:
     """Cancel on the person's behalf; the place goes to the first in line."""
     return staff_out(await registrations.cancel(doc, by="staff"))
+
+
+@router.post("/registrations/{registration_id}/settle")
+async def settle(doc: RegistrationDep, registrations: RegistrationsDep) -> StaffRegistrationOut:
+    """Finish a registration stuck in `placing`, or abandon it and give back what it held."""
+    return staff_out(await registrations.settle_by_staff(doc))
 
 
 @router.delete("/registrations/{registration_id}/personal-data")

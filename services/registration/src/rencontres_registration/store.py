@@ -285,6 +285,11 @@ class RegistrationStore:
         )
         return dropped.modified_count == 1
 
+    async def pending_token(self, capacity_id: str, holder: str) -> str | None:
+        """The token of the take still pending for `holder`, if any."""
+        capacity = await self.capacity.find_one({"_id": capacity_id, "pending": holder})
+        return capacity.get("pending_by", {}).get(holder) if capacity else None
+
     async def holder(self, holder_id: str) -> Doc | None:
         """The registration or the pool a place is taken for (their ids never collide)."""
         return await self.get(holder_id) or await self.get_pool(holder_id)
