@@ -223,3 +223,20 @@ async def test_500_concurrent_submissions_for_10_stands(
         return received == sorted(emails)
 
     await eventually(all_emailed, timeout=180, interval=2)
+
+
+async def test_an_idempotency_key_is_bound_to_its_request(
+    http: httpx.AsyncClient, urls: dict[str, str]
+) -> None:
+    url = f"{urls['registration']}/api/registrations"
+    key = {"Idempotency-Key": f"shared-{unique_email()}"}
+    body = student_request(unique_email("mine"))
+    mine = await http.post(url, json=body, headers=key)
+    assert mine.status_code == 201
+    theirs = await http.post(url, json=student_request(unique_email("theirs")), headers=key)
+    assert theirs.status_code == 422
+    assert theirs.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert mine.json()["status_url"] not in theirs.text
+    assert mine.json()["reference"] not in theirs.text
+    again = await http.post(url, json=body, headers=key)
+    assert again.status_code == 201 and again.json()["id"] == mine.json()["id"]

@@ -481,3 +481,24 @@ async def test_staff_settle_resumes_a_placement_that_can_finish(
     [stuck] = await service.store.search({"status": "placing"}, limit=10)
     assert (await service.settle_by_staff(stuck))["status"] == "reserved"
     assert await places(service, "small-1:stand") == (1, [])
+
+
+async def test_an_idempotency_key_used_for_another_request_is_refused_on_every_route(
+    service: Registrations,
+) -> None:
+    from rencontres_registration.domain import IdempotencyKeyReused
+
+    await service.submit(b.stand(), "key-x")
+    with pytest.raises(IdempotencyKeyReused):
+        await service.submit(b.stand(), "key-x")
+    with pytest.raises(IdempotencyKeyReused):
+        await service.open_pool(b.pool_open(), "key-x")
+    _, pool, url = await service.open_pool(b.pool_open(), "key-y")
+    key = url.split("k=")[1]
+    with pytest.raises(IdempotencyKeyReused):
+        await service.join_pool(pool["_id"], b.pool_join(key), "key-x")
+    joined = b.pool_join(key)
+    first = await service.join_pool(pool["_id"], joined, "key-z")
+    assert (await service.join_pool(pool["_id"], joined, "key-z"))["_id"] == first["_id"]
+    with pytest.raises(IdempotencyKeyReused):
+        await service.join_pool(pool["_id"], b.pool_join(key), "key-z")

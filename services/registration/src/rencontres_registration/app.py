@@ -16,7 +16,11 @@ from rencontres_kit.outbox import OutboxRelay
 
 from rencontres_registration import routes, staff, web
 from rencontres_registration.catalog import load_catalog
-from rencontres_registration.domain import RegistrationRefused, TransitionRefused
+from rencontres_registration.domain import (
+    IdempotencyKeyReused,
+    RegistrationRefused,
+    TransitionRefused,
+)
 from rencontres_registration.handlers import handlers
 from rencontres_registration.security import BodySizeLimit, NoControlCharacters, RateLimit
 from rencontres_registration.service import Registrations
@@ -111,6 +115,14 @@ def _map_errors(app: FastAPI) -> None:
     async def refused(_: Request, exc: RegistrationRefused) -> JSONResponse:
         detail = [{"loc": ["body", *exc.field.split(".")], "msg": exc.message, "type": "refused"}]
         return JSONResponse({"detail": detail}, status_code=exc.status_code)
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def key_reused(_: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+        message = "this Idempotency-Key was already used for a different request; use a new key"
+        detail = [
+            {"loc": ["header", "Idempotency-Key"], "msg": message, "type": "idempotency_key_reused"}
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(TransitionRefused)
     async def transition(_: Request, exc: TransitionRefused) -> JSONResponse:

@@ -5,11 +5,14 @@ how a shared stand's price is split, and which events each change owes. The stor
 service apply these decisions; nothing here reads a clock or a database.
 """
 
+import hashlib
+import json
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import BaseModel
 from rencontres_contracts.events.common import Contact
 from rencontres_contracts.events.registration import OfferKind, RegistrationStatus
 
@@ -59,6 +62,16 @@ class TransitionRefused(Exception):
         super().__init__(f"cannot {action.replace('_', ' ')} a registration that is {status}")
         self.action = action
         self.status = status
+
+
+class IdempotencyKeyReused(Exception):
+    """An idempotency key already used for a different request (another body, another route)."""
+
+
+def request_fingerprint(scope: str, request: BaseModel) -> str:
+    """What an idempotency key is bound to: the route's scope and the parsed body."""
+    canonical = json.dumps([scope, request.model_dump(mode="json")], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def check_transition(action: Action, status: Status) -> None:

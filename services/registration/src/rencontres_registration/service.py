@@ -22,6 +22,7 @@ from rencontres_registration import events
 from rencontres_registration.catalog import Catalog
 from rencontres_registration.domain import (
     HOLDS_A_PLACE,
+    IdempotencyKeyReused,
     RegistrationRefused,
     Resource,
     TransitionRefused,
@@ -37,6 +38,7 @@ from rencontres_registration.domain import (
     placed_status,
     pool_close_reason,
     pool_deadline,
+    request_fingerprint,
     resource_for,
     split_cents,
     status_after_accepting,
@@ -113,7 +115,7 @@ class Registrations:
             edition_ids = self._chosen_editions(request, now)
         except RegistrationRefused:
             if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
-                return await self._settle(done)  # accepted before the edition closed
+                return await self._repeat(done, request_fingerprint(request.offer, request))
             raise
         if isinstance(request, IncubatorIn):
             extra: Doc = {"startup": request.startup.model_dump()}
@@ -123,7 +125,9 @@ class Registrations:
                 extra["student"] = request.student.model_dump()
             else:
                 extra["organisation"] = request.organisation.model_dump()
-        doc = self._new_document(request.offer, edition_ids, request, idempotency_key, now, extra)
+        doc = self._new_document(
+            request.offer, edition_ids, request, idempotency_key, now, extra, request.offer
+        )
         return await self._submit(doc, now)
 
     async def _submit(self, doc: Doc, now: datetime) -> Doc:
@@ -153,7 +157,7 @@ class Registrations:
             raise
         if stored["_id"] != doc["_id"]:  # the same idempotency key: answer the first one
             await self._give_back(doc["_id"], edition_id, resource, take)
-            return await self._settle(stored)
+            return await self._repeat(stored, doc["request_fingerprint"])
         if resource is not None and take:
             self.store.recorded(capacity_id(edition_id, resource), doc["_id"])
         return stored
@@ -162,7 +166,7 @@ class Registrations:
         """Full and no waiting list wanted: nothing is written, unless this was accepted
         before (a repeat answers the first registration, a duplicate email gets its 409)."""
         if (existing := await self.store.existing(doc)) is not None:
-            return await self._settle(existing)
+            return await self._repeat(existing, doc["request_fingerprint"])
         raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
 
     async def _give_back(
@@ -203,6 +207,7 @@ class Registrations:
         idempotency_key: str | None,
         now: datetime,
         extra: Doc,
+        scope: str,
     ) -> Doc:
         registration_id, token = new_id(), secrets.token_urlsafe(24)
         contact = request.contact.model_dump()
@@ -223,6 +228,7 @@ class Registrations:
             "token_hash": hash_secret(token),
             "status_url": f"{self.base_url}/r/{registration_id}?t={token}",
             "idempotency_key": idempotency_key or f"auto:{registration_id}",
+            "request_fingerprint": request_fingerprint(scope, request),
             "dedupe_keys": dedupe_keys(contact["email"], offer, edition_ids),
             "created_at": now,
             "history": [],
@@ -240,6 +246,13 @@ class Registrations:
             error = exc.errors()[0]
             field = ".".join(str(part) for part in error["loc"])
             raise RegistrationRefused(field, error["msg"]) from exc
+
+    async def _repeat(self, done: Doc, fingerprint: str) -> Doc:
+        """The registration an idempotency key already made, only for the same request: a
+        key is never a way to read someone else's registration (and its private link)."""
+        if not secrets.compare_digest(done.get("request_fingerprint", ""), fingerprint):
+            raise IdempotencyKeyReused()
+        return await self._settle(done)
 
     async def _settle(self, doc: Doc) -> Doc:
         """Finish placing a registration; safe to repeat (idempotent retries, the job)."""
@@ -286,8 +299,9 @@ class Registrations:
         """An SME opens a shared stand: the pool takes one stand now and the SME its first seat.
 
         Returns the registration, the pool and the invitation link for the other members."""
+        scope = "pool_open"
         if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
-            settled = await self._settle(done)
+            settled = await self._repeat(done, request_fingerprint(scope, request))
             pool = await self._pool(settled["pool_id"])
             return settled, pool, self._invitation_url(pool["_id"], settled["pool_invitation_key"])
         now = self._now()
@@ -306,9 +320,12 @@ class Registrations:
                 "pool_role": "opener",
                 "pool_invitation_key": key,
             },
+            scope,
         )
         stored = await self.store.insert(doc)
-        if stored["_id"] == doc["_id"]:
+        if stored["_id"] != doc["_id"]:
+            await self._repeat(stored, doc["request_fingerprint"])
+        else:
             await self.store.insert_pool(
                 {
                     "_id": pool_id,
@@ -331,8 +348,9 @@ class Registrations:
     async def join_pool(
         self, pool_id: str, request: PoolJoinIn, idempotency_key: str | None
     ) -> Doc:
+        scope = f"pool_join:{pool_id}"
         if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
-            return await self._settle(done)
+            return await self._repeat(done, request_fingerprint(scope, request))
         pool = await self.invited_pool(pool_id, request.invitation_key)
         if pool is None:
             raise RegistrationRefused(
@@ -353,8 +371,9 @@ class Registrations:
                 "pool_id": pool_id,
                 "pool_role": "member",
             },
+            scope,
         )
-        return await self._settle(await self.store.insert(doc))
+        return await self._repeat(await self.store.insert(doc), doc["request_fingerprint"])
 
     async def _settle_pool_seat(self, doc: Doc) -> Doc:
         pool_id = doc["pool_id"]

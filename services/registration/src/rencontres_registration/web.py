@@ -22,7 +22,12 @@ from rencontres_contracts.events.common import Language
 from rencontres_registration import csrf
 from rencontres_registration.catalog import format_day
 from rencontres_registration.deps import RegistrationsDep
-from rencontres_registration.domain import RegistrationRefused, TransitionRefused, new_reference
+from rencontres_registration.domain import (
+    IdempotencyKeyReused,
+    RegistrationRefused,
+    TransitionRefused,
+    new_reference,
+)
 from rencontres_registration.forms import (
     FORMS,
     FormName,
@@ -231,7 +236,11 @@ async def _submit(
         if pool is None:
             return _message(request, language, "notfound", status_code=404)
     try:
-        doc = await _call(registrations, name, nested, key, pool_id)
+        try:
+            doc = await _call(registrations, name, nested, key, pool_id)
+        except IdempotencyKeyReused:  # sent, then edited after going back: a new request
+            key = str(uuid.uuid4())
+            doc = await _call(registrations, name, nested, key, pool_id)
     except ValidationError as exc:
         errors = field_errors(spec, exc, language)
         return _form_page(request, registrations, name, language, form, errors, key, pool, 422)
