@@ -1,14 +1,18 @@
 """The registration HTTP API over the running service: errors, duplicates, staff, billing."""
 
 import asyncio
+import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 from pymongo import AsyncMongoClient
 from rencontres_contracts import new_event
 from rencontres_contracts.events.billing import InvoicePaidV1
+from rencontres_contracts.events.registration import RegistrationLinkRequestedV1
 from rencontres_infra.stack import Endpoints
 from rencontres_kit.kafka import make_broker, publisher
 
@@ -61,9 +65,51 @@ async def test_duplicate_email_is_409_and_idempotency_key_returns_the_first(
     assert again.json()["id"] == first.json()["id"]
     clash = await http.post(url, json=student_request(email))
     assert clash.status_code == 409
-    assert clash.json()["existing_reference"] == first.json()["reference"]
-    assert "status_url" not in clash.text  # the private link only goes to the mailbox
     assert await _count(mongo, email) == 1
+
+
+async def test_a_409_reveals_nothing_and_sends_the_owner_their_link(
+    http: httpx.AsyncClient, urls: dict[str, str], endpoints: Endpoints
+) -> None:
+    email = unique_email("clash")
+    url = f"{urls['registration']}/api/registrations"
+    first = (await http.post(url, json=stand_request(email, "tiny-2027-11-19"))).json()
+    clash = await http.post(url, json=stand_request(email, "tiny-2027-11-19"))
+    again = await http.post(url, json=stand_request(email, "tiny-2027-11-19"))
+    assert clash.status_code == again.status_code == 409
+    for secret in (first["id"], first["reference"], first["status_url"], first["status"]):
+        assert secret not in clash.text
+    sent = await _events_of(endpoints, "registration.events", first["id"])
+    requested = [e for e in sent if e["type"] == RegistrationLinkRequestedV1.event_type]
+    assert len(requested) == 1  # the second clash, minutes later, sends nothing more
+    data = RegistrationLinkRequestedV1.model_validate(requested[0]["data"])
+    assert data.contact.email == email and data.status_url.startswith(first["status_url"][:30])
+
+
+async def _events_of(endpoints: Endpoints, topic: str, subject: str) -> list[dict[str, Any]]:
+    """Every event of `topic` about `subject`, read from the real broker."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while loop.time() < deadline and not (found and loop.time() > deadline - 17):
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    if record.key == subject.encode() and record.value:
+                        found.append(json.loads(record.value))
+            if not batch and found:
+                break
+    finally:
+        await consumer.stop()
+    return found
 
 
 async def test_the_private_link_shows_and_cancels_only_with_its_token(

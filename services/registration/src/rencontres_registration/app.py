@@ -136,8 +136,7 @@ def _map_errors(app: FastAPI) -> None:
         return JSONResponse(
             {
                 "detail": "this email is already registered for this offer and edition",
-                "existing_reference": exc.existing["reference"],
-                "hint": "the private link to that registration was sent to this email address",
+                "hint": "its private link was sent to that email address",
             },
             status_code=409,
         )

@@ -12,6 +12,7 @@ from rencontres_contracts.events.registration import (
     RegistrationCancelledV1,
     RegistrationConfirmedV1,
     RegistrationErasedV1,
+    RegistrationLinkRequestedV1,
     RegistrationPromotedV1,
     RegistrationReservedV1,
     RegistrationStatus,
@@ -29,6 +30,7 @@ PUBLISHES: tuple[type[EventData], ...] = (
     RegistrationConfirmedV1,
     RegistrationCancelledV1,
     RegistrationErasedV1,
+    RegistrationLinkRequestedV1,
     ApplicationReviewedV1,
     PoolOpenedV1,
     PoolJoinedV1,
@@ -107,6 +109,13 @@ def confirmed(catalog: Catalog, doc: Doc, reason: str) -> CloudEvent[Any]:
 def cancelled(catalog: Catalog, doc: Doc, reason: CancelReason, now: datetime) -> CloudEvent[Any]:
     data = RegistrationCancelledV1(
         **_common(catalog, doc), previous_status=doc["status"], reason=reason, cancelled_at=now
+    )
+    return wrap(data, doc["_id"])
+
+
+def link_requested(catalog: Catalog, doc: Doc, now: datetime) -> CloudEvent[Any]:
+    data = RegistrationLinkRequestedV1(
+        **_common(catalog, doc), status_url=doc["status_url"], requested_at=now
     )
     return wrap(data, doc["_id"])
 

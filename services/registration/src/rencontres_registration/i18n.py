@@ -213,8 +213,8 @@ FR: dict[str, str] = {
     # other pages
     "duplicate.title": "Vous êtes déjà inscrit",
     "duplicate.text": (
-        "Cette adresse email est déjà inscrite pour cette offre et cette date, sous la référence "
-        "{reference}. Le lien personnel de cette inscription vous a été envoyé par email."
+        "Si cette adresse email est déjà inscrite pour cette offre et cette date, le lien "
+        "personnel de son inscription vient de lui être envoyé par email."
     ),
     "thanks.title": "Merci",
     "thanks.text": "Votre demande est bien enregistrée sous la référence {reference}.",
@@ -420,8 +420,8 @@ EN: dict[str, str] = {
     "status.erased": "erased",
     "duplicate.title": "You are already registered",
     "duplicate.text": (
-        "This email address is already registered for this offer and date, under reference "
-        "{reference}. The personal link to that registration was sent to you by email."
+        "If this email address is already registered for this offer and date, the personal "
+        "link to that registration has just been sent to it by email."
     ),
     "thanks.title": "Thank you",
     "thanks.text": "Your request is recorded under reference {reference}.",

@@ -10,7 +10,8 @@ taken), then it takes its place, then one write sets its status with the events 
 import hashlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -52,6 +53,7 @@ from rencontres_registration.schemas import (
 )
 from rencontres_registration.store import (
     PLACE_TOKEN,
+    AlreadyRegistered,
     RegistrationStore,
     Take,
 )
@@ -60,6 +62,8 @@ log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 Clock = Callable[[], datetime]
 PLACING_GRACE = timedelta(seconds=30)
+LINK_RESEND = timedelta(minutes=10)
+"""A clash sends the owner their link at most once in this time."""
 ABANDON_GRACE = timedelta(minutes=10)
 """A place counted for a registration that has no document yet is given back after this."""
 
@@ -104,6 +108,24 @@ class Registrations:
     # ------------------------------------------------------------------ submit
 
     async def submit(
+        self, request: StandIn | StudentPassIn | IncubatorIn, idempotency_key: str | None
+    ) -> Doc:
+        async with self._link_on_clash():
+            return await self._submit_request(request, idempotency_key)
+
+    @asynccontextmanager
+    async def _link_on_clash(self) -> AsyncIterator[None]:
+        """The email already holds this offer: its owner is sent their private link (to that
+        address only), and the caller learns nothing of that registration."""
+        try:
+            yield
+        except AlreadyRegistered as clash:
+            now = self._now()
+            event = events.link_requested(self.catalog, clash.existing, now)
+            await self.store.request_link(clash.existing["_id"], now, now - LINK_RESEND, event)
+            raise AlreadyRegistered(None) from None
+
+    async def _submit_request(
         self, request: StandIn | StudentPassIn | IncubatorIn, idempotency_key: str | None
     ) -> Doc:
         """Register for a stand, a student pass or the incubator; repeats return the first.
@@ -296,6 +318,12 @@ class Registrations:
     async def open_pool(
         self, request: PoolOpenIn, idempotency_key: str | None
     ) -> tuple[Doc, Doc, str]:
+        async with self._link_on_clash():
+            return await self._open_pool(request, idempotency_key)
+
+    async def _open_pool(
+        self, request: PoolOpenIn, idempotency_key: str | None
+    ) -> tuple[Doc, Doc, str]:
         """An SME opens a shared stand: the pool takes one stand now and the SME its first seat.
 
         Returns the registration, the pool and the invitation link for the other members."""
@@ -346,6 +374,12 @@ class Registrations:
         return settled, pool, self._invitation_url(pool["_id"], settled["pool_invitation_key"])
 
     async def join_pool(
+        self, pool_id: str, request: PoolJoinIn, idempotency_key: str | None
+    ) -> Doc:
+        async with self._link_on_clash():
+            return await self._join_pool(pool_id, request, idempotency_key)
+
+    async def _join_pool(
         self, pool_id: str, request: PoolJoinIn, idempotency_key: str | None
     ) -> Doc:
         scope = f"pool_join:{pool_id}"

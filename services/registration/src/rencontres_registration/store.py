@@ -42,11 +42,12 @@ class Take:
 
 
 class AlreadyRegistered(Exception):
-    """The same email already holds this offer for this edition."""
+    """The same email already holds this offer for this edition. The service sends the owner
+    their link and raises it again without `existing`: the faces have nothing to reveal."""
 
-    def __init__(self, existing: Doc) -> None:
-        super().__init__(existing["reference"])
-        self.existing = existing
+    def __init__(self, existing: Doc | None) -> None:
+        super().__init__("already registered")
+        self.existing: Doc = existing or {}
 
 
 def _changes(set_fields: Doc, events: list[CloudEvent[Any]], history: Doc | None) -> dict[str, Any]:
@@ -139,6 +140,29 @@ class RegistrationStore:
         if clash is not None:
             raise AlreadyRegistered(clash)
         return None
+
+    async def request_link(
+        self, registration_id: str, now: datetime, since: datetime, event: CloudEvent[Any]
+    ) -> bool:
+        """Owe the link-requested event, unless one was owed after `since` (so a stranger
+        repeating someone's email cannot flood their inbox)."""
+        return (
+            self._committed(
+                self.registrations,
+                await self.registrations.find_one_and_update(
+                    {
+                        "_id": registration_id,
+                        "$or": [
+                            {"link_requested_at": {"$exists": False}},
+                            {"link_requested_at": {"$lt": since}},
+                        ],
+                    },
+                    _changes({"link_requested_at": now}, [event], None),
+                    return_document=ReturnDocument.AFTER,
+                ),
+            )
+            is not None
+        )
 
     async def delete_placing(self, registration_id: str) -> None:
         """Forget a registration that never got past placing (its pool was full): it owes

@@ -248,10 +248,8 @@ async def _submit(
         message = refusal_message(exc.field, exc.status_code, exc.message, language)
         errors = {exc.field: message}
         return _form_page(request, registrations, name, language, form, errors, key, pool, 422)
-    except AlreadyRegistered as exc:
-        return _message(
-            request, language, "duplicate", status_code=409, reference=exc.existing["reference"]
-        )
+    except AlreadyRegistered:
+        return _message(request, language, "duplicate", status_code=409)
     return RedirectResponse(_status_path(doc, new="1"), status_code=303)
 
 
