@@ -1,7 +1,9 @@
 """`/healthz`, `/readyz` and `/metrics`, the same on every service.
 
-`/healthz` says the process answers; `/readyz` says it can do its job (database and broker
-reachable), so an orchestrator routes traffic only to ready replicas.
+`/healthz` says the process answers; `/readyz` says it can do its job, so an orchestrator
+routes traffic only to ready replicas. Only the `checks` a service cannot work without decide
+readiness; the `reported` ones (the broker, for a service whose outbox accepts writes while
+Kafka is away) are shown with their state but never make a replica unready.
 """
 
 import asyncio
@@ -14,7 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 Check = Callable[[], Awaitable[object]]
 
 
-def health_router(checks: Mapping[str, Check], timeout: float = 2.0) -> APIRouter:
+def health_router(
+    checks: Mapping[str, Check], timeout: float = 2.0, reported: Mapping[str, Check] | None = None
+) -> APIRouter:
+    reported = reported or {}
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz")
@@ -23,10 +28,12 @@ def health_router(checks: Mapping[str, Check], timeout: float = 2.0) -> APIRoute
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
-        results = await asyncio.gather(*(_run(check, timeout) for check in checks.values()))
-        report = dict(zip(checks, results, strict=True))
-        ready = all(r == "ok" for r in report.values())
-        return JSONResponse({"ready": ready, "checks": report}, status_code=200 if ready else 503)
+        every = {**checks, **reported}
+        results = await asyncio.gather(*(_run(check, timeout) for check in every.values()))
+        report = dict(zip(every, results, strict=True))
+        ready = all(report[name] == "ok" for name in checks)
+        body = {"ready": ready, "checks": report, "not_required": sorted(reported)}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics")
     async def metrics() -> Response:
