@@ -19,4 +19,7 @@ def serve(service: str, default_port: int) -> None:
         # load in the 500-submission race test). Keep connections longer than the proxies in
         # front usually do (nginx: 60 s), so the proxy, not the service, closes them.
         timeout_keep_alive=75,
+        # Whose X-Forwarded-For to believe is each app's setting (registration:
+        # REGISTRATION_TRUSTED_PROXIES), not uvicorn's default of 127.0.0.1.
+        proxy_headers=False,
     )

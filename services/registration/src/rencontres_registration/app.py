@@ -13,6 +13,7 @@ from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
 from rencontres_kit.mongo import connect, ping
 from rencontres_kit.outbox import OutboxRelay
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from rencontres_registration import routes, staff, web
 from rencontres_registration.catalog import load_catalog
@@ -22,7 +23,12 @@ from rencontres_registration.domain import (
     TransitionRefused,
 )
 from rencontres_registration.handlers import router
-from rencontres_registration.security import BodySizeLimit, NoControlCharacters, RateLimit
+from rencontres_registration.security import (
+    BodySizeLimit,
+    NoControlCharacters,
+    RateLimit,
+    RedactSecrets,
+)
 from rencontres_registration.service import Registrations
 from rencontres_registration.settings import Settings
 from rencontres_registration.store import AlreadyRegistered, RegistrationStore
@@ -90,7 +96,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NoControlCharacters)
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)  # outermost: runs first
+    _redact_access_log()
     return app
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSecrets) for f in access.filters):
+        access.addFilter(RedactSecrets())
 
 
 async def _jobs(registrations: Registrations, interval: float) -> None:

@@ -1,12 +1,13 @@
-"""Abuse limits on the public surface: request size, a per-client rate on POSTs, and no
-control characters in the address."""
+"""Abuse limits on the public surface: request size, a per-client rate on POSTs, no control
+characters in the address, and no private-link token in the access log."""
 
 import json
+import logging
 import math
 import re
 import time
 from collections import OrderedDict
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -55,6 +56,10 @@ class BodySizeLimit:
 
 class RateLimit:
     """Token bucket per client address on POST requests: `rate` per second, `burst` at once.
+
+    The client address is the TCP peer, or, when the peer is one of the trusted proxies, the
+    address the proxy forwarded (uvicorn's ProxyHeadersMiddleware, wired in `app.py`, sets it
+    from X-Forwarded-For before this runs).
 
     Kept in process memory: each replica limits on its own, which is enough to stop a script
     hammering one form; a shared limiter belongs in front of the replicas.
@@ -134,3 +139,28 @@ async def _refuse(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+SECRET_PARAMETERS = frozenset({"t", "k"})
+"""Query parameters that carry a private link's token or a pool's invitation key."""
+
+
+class RedactSecrets(logging.Filter):
+    """Blank private-link tokens (`?t=`, `?k=`) in uvicorn's access log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3:
+            args = list(record.args)
+            args[2] = redact_path(str(args[2]))
+            record.args = tuple(args)
+        return True
+
+
+def redact_path(path: str) -> str:
+    """`/r/id?t=secret&x=1` -> `/r/id?t=redacted&x=1`."""
+    base, _, query = path.partition("?")
+    if not query:
+        return path
+    pairs = parse_qsl(query, keep_blank_values=True)
+    safe = [(n, "redacted" if n in SECRET_PARAMETERS else v) for n, v in pairs]
+    return f"{base}?{urlencode(safe)}"

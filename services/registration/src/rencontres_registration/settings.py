@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         default=2.0, description="sustained public POSTs per client address; 0 disables"
     )
     rate_limit_burst: int = 20
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For is believed; empty: the TCP peer is the client",
+    )
     max_body_bytes: int = 64 * 1024
     csrf_secret: str = "dev-csrf-secret-change-me"
 
