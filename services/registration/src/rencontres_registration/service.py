@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ from rencontres_contracts.events.pools import PoolJoinedV1, PoolOpenedV1
 from rencontres_contracts.ids import new_id
 
 from rencontres_registration import events
+from rencontres_registration.capacity import CapacityReconciler
 from rencontres_registration.catalog import Catalog
 from rencontres_registration.domain import (
     HOLDS_A_PLACE,
@@ -97,6 +99,7 @@ class Registrations:
         self.store = store
         self.base_url = public_base_url.rstrip("/")
         self._now = clock
+        self.reconciler = CapacityReconciler(catalog, store)
 
     async def ensure_capacity(self) -> None:
         for edition in self.catalog.editions.values():
@@ -740,13 +743,22 @@ class Registrations:
         """Everything time moves along; each step is safe to run twice or concurrently, and
         one that fails (logged) does not keep the others from running."""
         report = dict.fromkeys(
-            ("offers_expired", "pools_closed", "resumed", "pending_settled", "promoted"), 0
+            (
+                "offers_expired",
+                "pools_closed",
+                "resumed",
+                "pending_settled",
+                "places_repaired",
+                "promoted",
+            ),
+            0,
         )
         steps: list[tuple[str, Callable[[], Awaitable[int]]]] = [
             ("offers_expired", self.expire_offers),
             ("pools_closed", self._close_pools_past_deadline),
             ("resumed", self._resume_stuck_placements),
             ("pending_settled", self.sweep_pending),
+            ("places_repaired", self._repair_capacity),
             ("promoted", self._allocate_everywhere),
         ]
         for name, step in steps:
@@ -755,6 +767,13 @@ class Registrations:
             except Exception:
                 log.exception("periodic job %s failed; the others still ran", name)
         return report
+
+    async def _repair_capacity(self) -> int:
+        drifts = await self.reconciler.reconcile()
+        for drift in drifts:
+            note = "; repaired" if drift.repaired else ""
+            log.warning("capacity %s counted %d, held %d%s", *astuple(drift)[:3], note)
+        return sum(d.repaired for d in drifts)
 
     async def _close_pools_past_deadline(self) -> int:
         pools = await self.store.pools_past_deadline(self._now())

@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -175,6 +176,13 @@ async def capacity(registrations: RegistrationsDep) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+@router.post("/capacity/reconcile")
+async def reconcile_capacity(registrations: RegistrationsDep) -> list[dict[str, Any]]:
+    """Recount every edition's places from their holders and repair a counter that drifted."""
+    drifts = await registrations.reconciler.reconcile(now=True)
+    return [asdict(d) for d in drifts]
 
 
 @router.post("/jobs/run")

@@ -314,6 +314,27 @@ class RegistrationStore:
         capacity = await self.capacity.find_one({"_id": capacity_id, "pending": holder})
         return capacity.get("pending_by", {}).get(holder) if capacity else None
 
+    async def capacity_counter(self, capacity_id: str) -> tuple[int, list[str]] | None:
+        """A counter's places taken and its pending holders."""
+        doc = await self.capacity.find_one({"_id": capacity_id})
+        return (doc["taken"], list(doc.get("pending", []))) if doc else None
+
+    async def place_holders(self, edition_id: str, offer: str, statuses: list[str]) -> set[str]:
+        """Ids of the registrations for `offer` on an edition whose status holds a place."""
+        query = {"edition_ids": edition_id, "offer": offer, "status": {"$in": statuses}}
+        return {d["_id"] for d in await self.registrations.find(query, {"_id": 1}).to_list()}
+
+    async def pools_holding(self, edition_id: str, statuses: tuple[str, ...]) -> set[str]:
+        query = {"edition_id": edition_id, "status": {"$in": list(statuses)}}
+        return {d["_id"] for d in await self.pools.find(query, {"_id": 1}).to_list()}
+
+    async def set_taken(self, capacity_id: str, counted: int, held: int) -> bool:
+        """Repair a counter, only if it still counts `counted` (nothing moved meanwhile)."""
+        done = await self.capacity.update_one(
+            {"_id": capacity_id, "taken": counted}, {"$set": {"taken": held}}
+        )
+        return done.modified_count == 1
+
     async def holder(self, holder_id: str) -> Doc | None:
         """The registration or the pool a place is taken for (their ids never collide)."""
         return await self.get(holder_id) or await self.get_pool(holder_id)
