@@ -117,6 +117,7 @@ async def test_an_offer_not_taken_in_time_goes_to_the_next(
         "pools_closed": 0,
         "resumed": 0,
         "pending_settled": 0,
+        "places_repaired": 0,
         "promoted": 0,
     }
 
