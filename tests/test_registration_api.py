@@ -286,3 +286,37 @@ async def test_an_idempotency_key_is_bound_to_its_request(
     assert mine.json()["reference"] not in theirs.text
     again = await http.post(url, json=body, headers=key)
     assert again.status_code == 201 and again.json()["id"] == mine.json()["id"]
+
+
+async def test_private_link_tokens_are_not_stored(
+    http: httpx.AsyncClient, urls: dict[str, str], mongo: Mongo
+) -> None:
+    base = urls["registration"]
+    opened = await http.post(
+        f"{base}/api/pools",
+        json={
+            "edition_id": "fuzz-2027-11-19",
+            "pool_name": "PME du Gard",
+            "contact": {"name": "Claire Martin", "email": unique_email("link")},
+            "organisation": stand_request("x@example.fr")["organisation"],
+            "data_consent": True,
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    registration, pool = opened.json()["registration"], opened.json()["pool"]
+    token = registration["status_url"].split("?t=")[1]
+    key = opened.json()["invitation_url"].split("?k=")[1]
+    db = mongo["registration"]
+
+    async def published() -> dict[str, Any] | None:
+        doc = await db["registrations"].find_one({"_id": registration["id"]})
+        return doc if doc and not doc["outbox"] else None  # the event left with the link
+
+    stored = await published() or await eventually(published)
+    stored_pool = await db["pools"].find_one({"_id": pool["id"]})
+    for secret in (token, key):
+        assert secret not in repr(stored) and secret not in repr(stored_pool)
+    view = await http.get(f"{base}/api/registrations/{registration['id']}", params={"t": token})
+    assert view.status_code == 200  # the link still opens it, derived again
+    wrong = await http.get(f"{base}/api/registrations/{registration['id']}", params={"t": key})
+    assert wrong.status_code == 404

@@ -10,6 +10,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from rencontres_infra.stack import Endpoints
 from rencontres_registration.catalog import parse_catalog
+from rencontres_registration.links import Links
 from rencontres_registration.service import Registrations
 from rencontres_registration.store import RegistrationStore
 
@@ -70,7 +71,9 @@ async def service(endpoints: Endpoints, clock: Clock) -> AsyncIterator[Registrat
     name = f"t_reg_{uuid.uuid4().hex[:10]}"
     store = RegistrationStore(client[name])
     await store.create_indexes()
-    registrations = Registrations(parse_catalog(CATALOG), store, "http://test", clock)
+    registrations = Registrations(
+        parse_catalog(CATALOG), store, Links("http://test", "test-link-secret"), clock
+    )
     await registrations.ensure_capacity()
     yield registrations
     await client.drop_database(name)

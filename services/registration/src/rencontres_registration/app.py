@@ -23,6 +23,7 @@ from rencontres_registration.domain import (
     TransitionRefused,
 )
 from rencontres_registration.handlers import router
+from rencontres_registration.links import Links
 from rencontres_registration.security import (
     BodySizeLimit,
     NoControlCharacters,
@@ -48,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         poll_interval=settings.outbox_poll_seconds,
     )
     store = RegistrationStore(db, relay.wake)
-    registrations = Registrations(catalog, store, settings.public_base_url)
+    links = Links(settings.public_base_url, settings.link_secret)
+    registrations = Registrations(catalog, store, links)
     consumer = EventConsumer(
         settings.consumer_group,
         db["processed_events"],

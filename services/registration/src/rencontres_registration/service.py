@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 from rencontres_contracts.events.pools import PoolJoinedV1, PoolOpenedV1
+from rencontres_contracts.events.registration import CancelReason
 from rencontres_contracts.ids import new_id
 
 from rencontres_registration import events
@@ -46,6 +47,7 @@ from rencontres_registration.domain import (
     split_cents,
     status_after_accepting,
 )
+from rencontres_registration.links import Links
 from rencontres_registration.schemas import (
     IncubatorIn,
     PoolJoinIn,
@@ -92,12 +94,13 @@ class Registrations:
         self,
         catalog: Catalog,
         store: RegistrationStore,
-        public_base_url: str,
+        links: Links,
         clock: Clock = utcnow,
     ) -> None:
         self.catalog = catalog
         self.store = store
-        self.base_url = public_base_url.rstrip("/")
+        self.links = links
+        self.base_url = links.base_url
         self._now = clock
         self.reconciler = CapacityReconciler(catalog, store)
 
@@ -114,7 +117,7 @@ class Registrations:
         self, request: StandIn | StudentPassIn | IncubatorIn, idempotency_key: str | None
     ) -> Doc:
         async with self._link_on_clash():
-            return await self._submit_request(request, idempotency_key)
+            return self._linked(await self._submit_request(request, idempotency_key))
 
     @asynccontextmanager
     async def _link_on_clash(self) -> AsyncIterator[None]:
@@ -124,7 +127,7 @@ class Registrations:
             yield
         except AlreadyRegistered as clash:
             now = self._now()
-            event = events.link_requested(self.catalog, clash.existing, now)
+            event = events.link_requested(self.catalog, self._linked(clash.existing), now)
             await self.store.request_link(clash.existing["_id"], now, now - LINK_RESEND, event)
             raise AlreadyRegistered(None) from None
 
@@ -176,7 +179,9 @@ class Registrations:
         if take:
             placed[PLACE_TOKEN] = take.token
         try:
-            stored = await self.store.insert(placed, [events.submitted(self.catalog, doc, status)])
+            stored = await self.store.insert(
+                placed, [events.submitted(self.catalog, self._linked(doc), status)]
+            )
         except BaseException:  # a duplicate, or anything else: the place goes back at once
             await self._give_back(doc["_id"], edition_id, resource, take)
             raise
@@ -234,7 +239,7 @@ class Registrations:
         extra: Doc,
         scope: str,
     ) -> Doc:
-        registration_id, token = new_id(), secrets.token_urlsafe(24)
+        registration_id = new_id()
         contact = request.contact.model_dump()
         doc = {
             "_id": registration_id,
@@ -250,8 +255,6 @@ class Registrations:
                 "sms": contact["sms_consent"],
                 "given_at": now,
             },
-            "token_hash": hash_secret(token),
-            "status_url": f"{self.base_url}/r/{registration_id}?t={token}",
             "idempotency_key": idempotency_key or f"auto:{registration_id}",
             "request_fingerprint": request_fingerprint(scope, request),
             "dedupe_keys": dedupe_keys(contact["email"], offer, edition_ids),
@@ -266,7 +269,7 @@ class Registrations:
         """Refuse, before anything is written or taken, what the events this registration
         will owe would refuse (the contract is the last word on every field's limits)."""
         try:
-            events.submitted(self.catalog, doc, "submitted")
+            events.submitted(self.catalog, self._linked(doc), "submitted")
         except ValidationError as exc:
             error = exc.errors()[0]
             field = ".".join(str(part) for part in error["loc"])
@@ -307,7 +310,7 @@ class Registrations:
     async def _place(self, doc: Doc, status: Any, take: Take | None = None) -> Doc | None:
         """Set a placing registration's first status, with its event (and the take whose
         place it holds); None if it had one already."""
-        event = events.submitted(self.catalog, doc, status)
+        event = events.submitted(self.catalog, self._linked(doc), status)
         fields = {"status": status, **({PLACE_TOKEN: take.token} if take else {})}
         return await self.store.transition(
             doc["_id"], ["placing"], fields, [event], self._history(status, "system")
@@ -322,7 +325,8 @@ class Registrations:
         self, request: PoolOpenIn, idempotency_key: str | None
     ) -> tuple[Doc, Doc, str]:
         async with self._link_on_clash():
-            return await self._open_pool(request, idempotency_key)
+            doc, pool, invitation_url = await self._open_pool(request, idempotency_key)
+        return self._linked(doc), pool, invitation_url
 
     async def _open_pool(
         self, request: PoolOpenIn, idempotency_key: str | None
@@ -334,11 +338,11 @@ class Registrations:
         if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
             settled = await self._repeat(done, request_fingerprint(scope, request))
             pool = await self._pool(settled["pool_id"])
-            return settled, pool, self._invitation_url(pool["_id"], settled["pool_invitation_key"])
+            return settled, pool, self.links.invitation_url(pool["_id"])
         now = self._now()
         edition = check_edition(self.catalog, request.edition_id, now)
         rules = self.catalog.pools
-        pool_id, key = new_id(), secrets.token_urlsafe(12)
+        pool_id = new_id()
         doc = self._new_document(
             "pool_seat",
             [edition.id],
@@ -349,7 +353,6 @@ class Registrations:
                 "organisation": request.organisation.model_dump(),
                 "pool_id": pool_id,
                 "pool_role": "opener",
-                "pool_invitation_key": key,
             },
             scope,
         )
@@ -367,20 +370,20 @@ class Registrations:
                     "min_members": rules.min_members,
                     "max_members": rules.max_members,
                     "deadline": pool_deadline(edition, rules.deadline_days_before_edition),
-                    "invitation_key_hash": hash_secret(key),
+                    "invitation_key_hash": hash_secret(self.links.invitation_key(pool_id)),
                     "opened_by": doc["_id"],
                     "created_at": now,
                 }
             )
         settled = await self._settle(stored)
         pool = await self._pool(settled["pool_id"])
-        return settled, pool, self._invitation_url(pool["_id"], settled["pool_invitation_key"])
+        return settled, pool, self.links.invitation_url(pool["_id"])
 
     async def join_pool(
         self, pool_id: str, request: PoolJoinIn, idempotency_key: str | None
     ) -> Doc:
         async with self._link_on_clash():
-            return await self._join_pool(pool_id, request, idempotency_key)
+            return self._linked(await self._join_pool(pool_id, request, idempotency_key))
 
     async def _join_pool(
         self, pool_id: str, request: PoolJoinIn, idempotency_key: str | None
@@ -527,18 +530,24 @@ class Registrations:
     async def pool_for_member(self, doc: Doc) -> Doc | None:
         return await self.store.get_pool(doc["pool_id"]) if doc.get("pool_id") else None
 
-    def _invitation_url(self, pool_id: str, key: str) -> str:
-        return f"{self.base_url}/pools/{pool_id}/join?k={key}"
+    def _linked(self, doc: Doc) -> Doc:
+        """The document with its owner's private link (derived, never stored); none once
+        the person is erased."""
+        url = "" if doc.get("erased_at") else self.links.status_url(doc["_id"])
+        return {**doc, "status_url": url}
 
     # ------------------------------------------------------------------ the owner's link
 
     async def for_owner(self, registration_id: str, token: str) -> Doc | None:
         doc = await self.store.get(registration_id)
-        if doc is None or not doc.get("token_hash"):
+        if doc is None or doc.get("erased_at") or not token:
             return None
-        if not secrets.compare_digest(doc["token_hash"], hash_secret(token)):
-            return None
-        return doc
+        legacy = doc.get("token_hash")  # links made before they were derived
+        if self.links.opens_status(doc["_id"], token) or (
+            legacy and secrets.compare_digest(legacy, hash_secret(token))
+        ):
+            return self._linked(doc)
+        return None
 
     async def accept_offer(self, doc: Doc) -> Doc:
         """The waitlisted person takes the place held for them, before it expires."""
@@ -549,23 +558,24 @@ class Registrations:
         offer = self.catalog.offer(doc["offer"])
         status = status_after_accepting(offer)
         event = (
-            events.reserved(self.catalog, doc, self._now())
+            events.reserved(self.catalog, self._linked(doc), self._now())
             if status == "reserved"
-            else events.confirmed(self.catalog, doc, "free")
+            else events.confirmed(self.catalog, self._linked(doc), "free")
         )
         done = await self.store.transition(
             doc["_id"], ["offered"], {"status": status}, [event], self._history(status, "owner")
         )
         if done is None:
             raise TransitionRefused("accept_offer", (await self._reload(doc["_id"]))["status"])
-        return done
+        return self._linked(done)
 
     # ------------------------------------------------------------------ cancellation
 
     async def cancel(self, doc: Doc, by: Literal["owner", "staff"]) -> Doc:
         """Cancel (or withdraw an application): free what it held and offer it to the next."""
         check_transition("cancel", doc["status"])
-        return await self._cancel(doc, "by_owner" if by == "owner" else "by_staff", by=by)
+        reason: CancelReason = "by_owner" if by == "owner" else "by_staff"
+        return self._linked(await self._cancel(doc, reason, by=by))
 
     async def _cancel(self, doc: Doc, reason: Any, by: str) -> Doc:
         status = "cancelled"
@@ -664,7 +674,7 @@ class Registrations:
                 first["_id"],
                 ["waitlisted"],
                 {"status": "offered", "offer_expires_at": expires, PLACE_TOKEN: take.token},
-                [events.promoted(self.catalog, first, expires)],
+                [events.promoted(self.catalog, self._linked(first), expires)],
                 self._history("offered", "system"),
             )
             if done is None:  # it moved on meanwhile (another allocation offered it the place?)
@@ -695,7 +705,7 @@ class Registrations:
                 registration_id,
                 ["reserved"],
                 {"status": "confirmed", "paid": True},
-                [events.confirmed(self.catalog, doc, "paid")],
+                [events.confirmed(self.catalog, self._linked(doc), "paid")],
                 self._history("confirmed", "billing"),
             )
 
@@ -707,7 +717,7 @@ class Registrations:
             doc["_id"],
             [doc["status"]],
             {"status": decision, "review_message": message},
-            [events.reviewed(doc, decision, message)],
+            [events.reviewed(self._linked(doc), decision, message)],
             self._history(decision, "staff"),
         )
         if done is None:
@@ -729,13 +739,13 @@ class Registrations:
                 "startup": None,
                 "dedupe_keys": [f"erased:{doc['_id']}"],
                 "token_hash": "",
-                "status_url": "",
+                "status_url": "",  # of registrations made before links were derived
                 "erased_at": now,
             },
             [events.erased(doc["_id"], now)],
             self._history("erased", "staff"),
         )
-        return done or await self._reload(doc["_id"])
+        return self._linked(done or await self._reload(doc["_id"]))
 
     # ------------------------------------------------------------------ periodic jobs
 
@@ -828,7 +838,8 @@ class Registrations:
     # ------------------------------------------------------------------ helpers
 
     async def get(self, registration_id: str) -> Doc | None:
-        return await self.store.get(registration_id)
+        doc = await self.store.get(registration_id)
+        return self._linked(doc) if doc else None
 
     async def _reload(self, registration_id: str) -> Doc:
         doc = await self.store.get(registration_id)

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = 64 * 1024
     csrf_secret: str = "dev-csrf-secret-change-me"
+    link_secret: str = Field(
+        default="dev-link-secret-change-me",
+        description="derives the private links' tokens; changing it invalidates every link",
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> "Settings":
@@ -60,6 +64,10 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.csrf_secret.startswith("dev-"):
             raise ValueError(
                 "set REGISTRATION_CSRF_SECRET: the development secret is refused in production"
+            )
+        if self.environment == "production" and self.link_secret.startswith("dev-"):
+            raise ValueError(
+                "set REGISTRATION_LINK_SECRET: the development secret is refused in production"
             )
         if self.environment == "production" and len(self.staff_token) < 32:
             raise ValueError(

@@ -33,7 +33,8 @@ CSV_COLUMNS = [
 
 
 def staff_out(doc: dict[str, Any]) -> StaffRegistrationOut:
-    return StaffRegistrationOut.model_validate({**doc, "id": doc["_id"]})
+    """Staff never see the owner's private link."""
+    return StaffRegistrationOut.model_validate({**doc, "id": doc["_id"], "status_url": ""})
 
 
 def _filters(

@@ -368,9 +368,7 @@ async def _status(
     pool = await registrations.pool_for_member(current)
     invitation = None
     if pool and current.get("pool_role") == "opener" and pool["status"] in ("opening", "open"):
-        invitation = (
-            f"{registrations.base_url}/pools/{pool['_id']}/join?k={current['pool_invitation_key']}"
-        )
+        invitation = registrations.links.invitation_url(pool["_id"])
     editions = [
         catalog.edition_label(eid, language)
         if eid in catalog.editions
