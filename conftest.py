@@ -41,6 +41,9 @@ TEST_EDITIONS = """
   - {id: tiny-2027-11-19, campus: montpellier, campus_name: "ENSCM Montpellier",
      date: 2027-11-19, stands: 1, student_passes: 1,
      registration_deadline: 2027-11-03T23:59:00+01:00}
+  - {id: billing-2027-11-19, campus: montpellier, campus_name: "ENSCM Montpellier",
+     date: 2027-11-19, stands: 1, student_passes: 1,
+     registration_deadline: 2027-11-03T23:59:00+01:00}
   - {id: fuzz-2027-11-19, campus: ales, campus_name: "IMT Mines Alès", date: 2027-11-19,
      stands: 1000, student_passes: 1000, registration_deadline: 2027-11-03T23:59:00+01:00}
 """

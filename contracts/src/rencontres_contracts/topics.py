@@ -79,12 +79,12 @@ TOPICS: tuple[Topic, ...] = (
         producers=("billing",),
         description="Invoices issued, payments, reminders, lapses, credit notes; keyed by invoice.",
         routes=(
-            Route("invoice.issued.v1", ()),
-            Route("payment.received.v1", ()),
+            Route("invoice.issued.v1", ("registration",)),
+            Route("payment.received.v1", ("registration",)),
             Route("invoice.paid.v1", ("registration",)),
             Route("invoice.overdue.v1", ()),
-            Route("invoice.lapsed.v1", ()),
-            Route("credit_note.issued.v1", ()),
+            Route("invoice.lapsed.v1", ("registration",)),
+            Route("credit_note.issued.v1", ("registration",)),
         ),
     ),
     Topic(

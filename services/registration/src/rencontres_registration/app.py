@@ -23,6 +23,7 @@ from rencontres_registration.domain import (
     TransitionRefused,
 )
 from rencontres_registration.handlers import router
+from rencontres_registration.invoices import Invoices
 from rencontres_registration.links import Links
 from rencontres_registration.security import (
     BodySizeLimit,
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.consumer_group,
         db["processed_events"],
         publisher(broker),
-        router.bind(registrations),
+        router.bind(Invoices(registrations, store)),
     )
     subscribe(broker, consumer, subscriptions("registration"), settings.consumer_group)
 

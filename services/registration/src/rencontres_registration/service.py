@@ -577,6 +577,11 @@ class Registrations:
         reason: CancelReason = "by_owner" if by == "owner" else "by_staff"
         return self._linked(await self._cancel(doc, reason, by=by))
 
+    async def cancel_unpaid(self, doc: Doc) -> Doc:
+        """Billing let the reservation lapse: cancelled, the place to the first in line."""
+        check_transition("cancel", doc["status"])
+        return await self._cancel(doc, "unpaid", by="billing")
+
     async def _cancel(self, doc: Doc, reason: Any, by: str) -> Doc:
         status = "cancelled"
         if doc["offer"] == "incubator_application" and reason == "by_owner":

@@ -164,6 +164,12 @@ class RegistrationStore:
             is not None
         )
 
+    async def record_invoice(self, registration_id: str, invoice_id: str, fields: Doc) -> None:
+        """Keep what billing said of one invoice on a registration it covers."""
+        key = invoice_id.replace(".", "_").replace("$", "_")  # a field name, whatever the id
+        prefixed = {f"invoices.{key}.{name}": value for name, value in fields.items()}
+        await self.registrations.update_one({"_id": registration_id}, {"$set": prefixed})
+
     async def delete_placing(self, registration_id: str) -> None:
         """Forget a registration that never got past placing (its pool was full): it owes
         no event and holds nothing."""

@@ -38,6 +38,7 @@ from rencontres_registration.forms import (
     to_nested,
 )
 from rencontres_registration.i18n import format_euros, language_of, translate
+from rencontres_registration.invoice_view import invoice_rows
 from rencontres_registration.schemas import (
     IncubatorIn,
     PoolJoinIn,
@@ -398,6 +399,7 @@ async def _status(
         pool=pool,
         pool_deadline=_when(pool["deadline"], language, with_time=False) if pool else None,
         invitation=invitation,
+        invoices=invoice_rows(current.get("invoices", {}), language),
         can_cancel=current["status"]
         in {"submitted", "under_review", "waitlisted", "offered", "reserved", "confirmed"},
         csrf_token=_csrf_token(request),

@@ -1,0 +1,52 @@
+"""The owner's invoices as the status page shows them: amounts and dates formatted by Babel
+for the reader's language, whether each is paid, and how to pay what is still owed."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def money(cents: int, language: str) -> str:
+    return format_currency(Decimal(cents) / 100, "EUR", locale=LOCALES.get(language, "fr_FR"))
+
+
+def day(iso: str | None, language: str) -> str | None:
+    if not iso:
+        return None
+    return format_date(
+        date.fromisoformat(iso), format="long", locale=LOCALES.get(language, "fr_FR")
+    )
+
+
+def invoice_rows(invoices: dict[str, dict[str, Any]], language: str) -> list[dict[str, Any]]:
+    """One row per invoice known (issued first: a payment may name an invoice not seen yet)."""
+    rows = []
+    for invoice in invoices.values():
+        if "total_incl_vat_cents" not in invoice:
+            continue  # its issue event has not arrived yet
+        balance = invoice.get("balance_cents", invoice["total_incl_vat_cents"])
+        paid = bool(invoice.get("paid")) or balance == 0
+        credit_notes = [
+            {**note, "amount": money(note["total_incl_vat_cents"], language)}
+            for note in invoice.get("credit_notes", {}).values()
+        ]
+        rows.append(
+            {
+                "number": invoice["number"],
+                "amount": money(invoice["total_incl_vat_cents"], language),
+                "balance": money(balance, language),
+                "issued_on": day(invoice.get("issued_on"), language),
+                "due_on": day(invoice.get("due_on"), language),
+                "paid": paid,
+                "lapsed": bool(invoice.get("lapsed_on")),
+                "pdf_url": invoice.get("pdf_url"),
+                "payment": None if paid else invoice.get("payment"),
+                "credit_notes": credit_notes,
+            }
+        )
+    return sorted(rows, key=lambda r: r["number"])
