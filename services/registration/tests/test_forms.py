@@ -143,12 +143,13 @@ def test_student_and_incubator_specific_errors() -> None:
 
 
 def test_refusals_from_the_service_are_translated() -> None:
-    assert "liste d'attente" in refusal_message("edition_id", 409, "this edition is full", "fr")
-    assert "share" in refusal_message("edition_id", 409, "no stand is left ... to share", "en")
-    assert "closes" in refusal_message("edition_id", 422, "registration ... has closed", "fr")
-    assert "invitation" in refusal_message("invitation_key", 404, "no shared stand", "en")
-    assert "fermé" in refusal_message("invitation_key", 409, "closed", "fr")
-    assert "incubateur" in refusal_message("offer", 422, "not open", "fr")
+    assert "liste d'attente" in refusal_message("edition_full", "fr")
+    assert "share" in refusal_message("no_stand_to_share", "en")
+    assert "closes" in refusal_message("edition_closed", "fr")
+    assert "invitation" in refusal_message("invitation_unknown", "en")
+    assert "fermé" in refusal_message("pool_closed", "fr")
+    assert "fermé" in refusal_message("pool_full", "fr")
+    assert "incubateur" in refusal_message("call_closed", "fr")
 
 
 def test_field_ids_are_valid_html_ids() -> None:

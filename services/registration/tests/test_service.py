@@ -50,7 +50,7 @@ async def test_full_edition_without_waiting_list_is_refused_and_nothing_stays(
     request = b.stand("small-2", join_waiting_list=False)
     with pytest.raises(RegistrationRefused) as refused:
         await service.submit(request, None)
-    assert refused.value.status_code == 409
+    assert refused.value.code == "edition_full"
     assert await service.store.count({"contact.email": request.contact.email}) == 0
 
 
@@ -178,14 +178,14 @@ async def test_shared_stand_fills_closes_and_splits_the_price(service: Registrat
     assert shares == [20000, 20000, 20000]
     with pytest.raises(RegistrationRefused) as full:
         await service.join_pool(pool["_id"], b.pool_join(key), None)
-    assert full.value.status_code == 409
+    assert full.value.code == "pool_closed"  # it closed when full
 
 
 async def test_a_wrong_invitation_key_is_refused(service: Registrations) -> None:
     _, pool, _ = await service.open_pool(b.pool_open(), None)
     with pytest.raises(RegistrationRefused) as refused:
         await service.join_pool(pool["_id"], b.pool_join("not-the-key-at-all"), None)
-    assert refused.value.status_code == 404
+    assert refused.value.code == "invitation_unknown"
 
 
 async def test_a_pool_left_alone_at_its_deadline_gives_its_stand_back(
@@ -226,9 +226,9 @@ async def test_no_stand_left_means_no_pool(service: Registrations) -> None:
     request = b.pool_open("small-2")
     with pytest.raises(RegistrationRefused) as refused:
         await service.open_pool(request, None)
-    assert refused.value.status_code == 409
+    assert refused.value.code == "no_stand_to_share"
     assert await service.store.count({"contact.email": request.contact.email}) == 0
-    assert await service.store.pools.count_documents({}) == 0
+    assert await service.store.pools.count_documents({"status": {"$ne": "refused"}}) == 0
 
 
 async def test_erasure_forgets_the_person_and_frees_the_place(service: Registrations) -> None:
@@ -387,11 +387,11 @@ async def test_two_settles_of_an_opener_on_a_full_edition_both_refuse_and_leave_
     results = await asyncio.gather(
         settle(dict(opener)), settle(dict(opener)), return_exceptions=True
     )
-    assert all(isinstance(r, RegistrationRefused) and r.status_code == 409 for r in results), [
-        (type(r), getattr(r, "__dict__", r)) for r in results
-    ]
+    assert all(
+        isinstance(r, RegistrationRefused) and r.code == "no_stand_to_share" for r in results
+    ), [(type(r), getattr(r, "__dict__", r)) for r in results]
     assert await service.store.get(opener["_id"]) is None
-    assert await service.store.get_pool(opener["pool_id"]) is None
+    assert (await service._pool(opener["pool_id"]))["status"] == "refused"  # holding nothing
     assert await places(service, "small-2:stand") == (1, [])
 
 

@@ -19,6 +19,7 @@ from rencontres_registration import routes, staff, web
 from rencontres_registration.catalog import load_catalog
 from rencontres_registration.domain import (
     IdempotencyKeyReused,
+    RefusalCode,
     RegistrationRefused,
     TransitionRefused,
 )
@@ -133,11 +134,23 @@ async def _forget_recorded(store: RegistrationStore, interval: float) -> None:
             log.exception("forgetting recorded places failed; the jobs will")
 
 
+REFUSAL_STATUS: dict[RefusalCode, int] = {
+    "edition_full": 409,
+    "no_stand_to_share": 409,
+    "pool_closed": 409,
+    "pool_full": 409,
+    "invitation_unknown": 404,
+    "try_again": 503,
+}
+"""The HTTP status of each refusal code; any other is 422."""
+
+
 def _map_errors(app: FastAPI) -> None:
     @app.exception_handler(RegistrationRefused)
     async def refused(_: Request, exc: RegistrationRefused) -> JSONResponse:
-        detail = [{"loc": ["body", *exc.field.split(".")], "msg": exc.message, "type": "refused"}]
-        return JSONResponse({"detail": detail}, status_code=exc.status_code)
+        loc = ["body", *exc.field.split(".")]
+        detail = [{"loc": loc, "msg": exc.message, "type": "refused", "code": exc.code}]
+        return JSONResponse({"detail": detail}, status_code=REFUSAL_STATUS.get(exc.code, 422))
 
     @app.exception_handler(IdempotencyKeyReused)
     async def key_reused(_: Request, exc: IdempotencyKeyReused) -> JSONResponse:

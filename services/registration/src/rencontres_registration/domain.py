@@ -45,14 +45,32 @@ _TRANSITIONS: Mapping[Action, frozenset[Status]] = {
 }
 
 
-class RegistrationRefused(Exception):
-    """A request that is well formed but breaks a rule; `field` is where to show the message."""
+RefusalCode = Literal[
+    "unknown_edition",
+    "edition_closed",
+    "edition_full",
+    "call_closed",
+    "no_stand_to_share",
+    "try_again",
+    "invitation_unknown",
+    "pool_closed",
+    "pool_full",
+    "not_reviewable",
+    "invalid",
+]
+"""Why a well-formed request was refused. The JSON API maps each code to an HTTP status, the
+pages to a translated sentence; nothing matches on the English `message`."""
 
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
+
+class RegistrationRefused(Exception):
+    """A request that is well formed but breaks a rule; `field` is where to show the message,
+    `message` an English detail for API clients."""
+
+    def __init__(self, code: RefusalCode, field: str, message: str) -> None:
         super().__init__(message)
+        self.code = code
         self.field = field
         self.message = message
-        self.status_code = status_code
 
 
 class TransitionRefused(Exception):
@@ -106,16 +124,22 @@ def check_edition(catalog: Catalog, edition_id: str, now: datetime) -> Edition:
     edition = catalog.editions.get(edition_id)
     if edition is None:
         known = ", ".join(sorted(catalog.editions))
-        raise RegistrationRefused("edition_id", f"unknown edition {edition_id!r}; one of {known}")
+        raise RegistrationRefused(
+            "unknown_edition", "edition_id", f"unknown edition {edition_id!r}; one of {known}"
+        )
     if now > edition.registration_deadline:
-        raise RegistrationRefused("edition_id", f"registration for {edition_id} has closed")
+        raise RegistrationRefused(
+            "edition_closed", "edition_id", f"registration for {edition_id} has closed"
+        )
     return edition
 
 
 def check_incubator_call_open(catalog: Catalog, now: datetime) -> str:
     call = catalog.incubator_call
     if not call.opens <= now <= call.closes:
-        raise RegistrationRefused("offer", "the incubator call is not open at the moment")
+        raise RegistrationRefused(
+            "call_closed", "offer", "the incubator call is not open at the moment"
+        )
     return call.id
 
 

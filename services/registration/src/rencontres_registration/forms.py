@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from rencontres_contracts.events.common import Language
 
+from rencontres_registration.domain import RefusalCode
 from rencontres_registration.i18n import translate
 
 Kind = Literal[
@@ -277,19 +278,20 @@ def _message(spec: FormSpec, name: str, error: Any, language: Language) -> str:
     return translate(language, "error.invalid")
 
 
-def refusal_message(field_name: str, status_code: int, message: str, language: Language) -> str:
+REFUSAL_TEXT: dict[RefusalCode, str] = {
+    "unknown_edition": "refused.edition_closed",
+    "edition_closed": "refused.edition_closed",
+    "edition_full": "refused.edition_full",
+    "call_closed": "refused.call_closed",
+    "no_stand_to_share": "refused.no_stand_to_share",
+    "try_again": "refused.try_again",
+    "invitation_unknown": "refused.invitation_unknown",
+    "pool_closed": "refused.pool_closed",
+    "pool_full": "refused.pool_closed",
+}
+"""The translated sentence for each refusal code; any other reads as `refused.generic`."""
+
+
+def refusal_message(code: RefusalCode, language: Language) -> str:
     """A business refusal from the service (full, closed, bad invitation) in the reader's words."""
-    if field_name == "edition_id":
-        if status_code == 409:
-            key = "refused.no_stand_to_share" if "share" in message else "refused.edition_full"
-        elif status_code == 503:
-            key = "refused.try_again"
-        else:
-            key = "refused.edition_closed"
-    elif field_name == "invitation_key":
-        key = "refused.invitation_unknown" if status_code == 404 else "refused.pool_closed"
-    elif field_name == "offer":
-        key = "refused.call_closed"
-    else:
-        key = "refused.generic"
-    return translate(language, key)
+    return translate(language, REFUSAL_TEXT.get(code, "refused.generic"))

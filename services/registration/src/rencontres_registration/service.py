@@ -197,7 +197,7 @@ class Registrations:
         before (a repeat answers the first registration, a duplicate email gets its 409)."""
         if (existing := await self.store.existing(doc)) is not None:
             return await self._repeat(existing, doc["request_fingerprint"])
-        raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
+        raise RegistrationRefused("edition_full", "edition_id", "this edition is full")
 
     async def _give_back(
         self,
@@ -273,7 +273,7 @@ class Registrations:
         except ValidationError as exc:
             error = exc.errors()[0]
             field = ".".join(str(part) for part in error["loc"])
-            raise RegistrationRefused(field, error["msg"]) from exc
+            raise RegistrationRefused("invalid", field, error["msg"]) from exc
 
     async def _repeat(self, done: Doc, fingerprint: str) -> Doc:
         """The registration an idempotency key already made, only for the same request: a
@@ -298,7 +298,7 @@ class Registrations:
         take = await self.store.take_place(cid, doc["_id"], total, self._now())
         if not take and not doc.get("join_waiting_list", True):
             await self.store.delete_placing(doc["_id"])
-            raise RegistrationRefused("edition_id", "this edition is full", status_code=409)
+            raise RegistrationRefused("edition_full", "edition_id", "this edition is full")
         placed = await self._place(doc, placed_status(offer, bool(take)), take)
         if placed is None:  # another settle of this document got there first
             await self._give_back(doc["_id"], edition_id, resource, take)
@@ -394,12 +394,14 @@ class Registrations:
         pool = await self.invited_pool(pool_id, request.invitation_key)
         if pool is None:
             raise RegistrationRefused(
-                "invitation_key", "no shared stand matches this invitation", 404
+                "invitation_unknown", "invitation_key", "no shared stand matches this invitation"
             )
         now = self._now()
         check_edition(self.catalog, pool["edition_id"], now)
         if pool["status"] != "open" or now > pool["deadline"]:
-            raise RegistrationRefused("invitation_key", "this shared stand is closed", 409)
+            raise RegistrationRefused(
+                "pool_closed", "invitation_key", "this shared stand is closed"
+            )
         doc = self._new_document(
             "pool_seat",
             [pool["edition_id"]],
@@ -435,7 +437,7 @@ class Registrations:
             if doc["_id"] not in after["members"]:
                 await self.store.delete_placing(doc["_id"])
                 raise RegistrationRefused(
-                    "invitation_key", "this shared stand is full or closed", 409
+                    "pool_full", "invitation_key", "this shared stand is full or closed"
                 )
         placed = await self._placed(doc, "reserved")
         await self._maybe_close_pool(after)
@@ -446,7 +448,7 @@ class Registrations:
         if pool is None:  # crashed before the pool was written: nothing was taken yet
             await self.store.delete_placing(doc["_id"])
             raise RegistrationRefused(
-                "edition_id", "opening the shared stand failed; try again", 503
+                "try_again", "edition_id", "opening the shared stand failed; try again"
             )
         edition = self.catalog.editions[pool["edition_id"]]
         cid = capacity_id(edition.id, "stand")
@@ -454,7 +456,7 @@ class Registrations:
         if pool["status"] == "opening":
             take = await self.store.take_place(cid, pool_id, edition.stands, self._now())
             if not take:
-                await self.store.delete_pool(pool_id)  # unless another settle opened it
+                await self.store.refuse_pool(pool_id)  # unless another settle opened it
                 await self._carry_on_with_pool(doc, pool_id)
         try:  # whatever fails before the pool records its take gives the place back
             opened = events.wrap(
@@ -489,7 +491,9 @@ class Registrations:
             return
         await self.store.delete_placing(doc["_id"])
         raise RegistrationRefused(
-            "edition_id", "no stand is left on this edition to share; join its waiting list", 409
+            "no_stand_to_share",
+            "edition_id",
+            "no stand is left on this edition to share; join its waiting list",
         )
 
     async def _maybe_close_pool(self, pool: Doc) -> None:
@@ -716,7 +720,9 @@ class Registrations:
 
     async def review(self, doc: Doc, decision: str, message: str | None) -> Doc:
         if doc["offer"] != "incubator_application":
-            raise RegistrationRefused("decision", "only incubator applications are reviewed")
+            raise RegistrationRefused(
+                "not_reviewable", "decision", "only incubator applications are reviewed"
+            )
         check_transition("review", doc["status"])
         done = await self.store.transition(
             doc["_id"],

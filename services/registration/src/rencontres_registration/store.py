@@ -356,6 +356,13 @@ class RegistrationStore:
     async def get_pool(self, pool_id: str) -> Doc | None:
         return await self.pools.find_one({"_id": pool_id}, HIDDEN)
 
+    async def refuse_pool(self, pool_id: str) -> None:
+        """Mark a pool that found no stand, unless it opened meanwhile. It is kept, holding
+        nothing, so a concurrent settle of its opener learns why rather than finding no pool."""
+        await self.pools.update_one(
+            {"_id": pool_id, "status": "opening"}, {"$set": {"status": "refused"}}
+        )
+
     async def delete_pool(self, pool_id: str) -> bool:
         """Delete a pool that never opened; False if it has opened meanwhile."""
         deleted = await self.pools.delete_one({"_id": pool_id, "status": "opening"})

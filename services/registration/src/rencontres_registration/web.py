@@ -246,7 +246,7 @@ async def _submit(
         errors = field_errors(spec, exc, language)
         return _form_page(request, registrations, name, language, form, errors, key, pool, 422)
     except RegistrationRefused as exc:
-        message = refusal_message(exc.field, exc.status_code, exc.message, language)
+        message = refusal_message(exc.code, language)
         errors = {exc.field: message}
         return _form_page(request, registrations, name, language, form, errors, key, pool, 422)
     except AlreadyRegistered:
