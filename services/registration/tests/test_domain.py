@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from rencontres_registration.catalog import format_day, load_catalog, parse_catalog
+from rencontres_registration.catalog import load_catalog, parse_catalog
 from rencontres_registration.domain import (
     RegistrationRefused,
     TransitionRefused,
@@ -17,6 +17,7 @@ from rencontres_registration.domain import (
     resource_for,
     split_cents,
 )
+from rencontres_registration.formatting import format_day
 from rencontres_registration.identity import is_valid_siret, normalise_phone
 
 from services.registration.tests.conftest import CATALOG

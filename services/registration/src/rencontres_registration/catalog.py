@@ -9,6 +9,8 @@ import yaml
 from rencontres_contracts.events.common import BillableLine, Language
 from rencontres_contracts.events.registration import OfferKind
 
+from rencontres_registration.formatting import format_day
+
 Campus = Literal["ales", "montpellier"]
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "forum-2027.yaml"
 
@@ -95,17 +97,6 @@ class Catalog:
     def _edition_label(self, edition_id: str, language: Language) -> str:
         edition = self.editions[edition_id]
         return f"{edition.campus_name}, {format_day(edition.date, language)}"
-
-
-_MONTHS = {
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-    "en": "January February March April May June July August September October November December",
-}
-
-
-def format_day(day: date, language: Language) -> str:
-    month = _MONTHS[language].split()[day.month - 1]
-    return f"{day.day} {month} {day.year}" if language == "fr" else f"{month} {day.day}, {day.year}"
 
 
 def parse_catalog(text: str) -> Catalog:

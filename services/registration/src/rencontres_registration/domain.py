@@ -22,7 +22,7 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, 
 
 Resource = Literal["stand", "student_pass"]
 Action = Literal[
-    "cancel", "accept_offer", "expire_offer", "pay", "review", "promote", "erase", "settle"
+    "cancel", "accept_offer", "expire_offer", "pay", "lapse", "review", "promote", "erase", "settle"
 ]
 
 Status = RegistrationStatus | Literal["placing"]
@@ -38,6 +38,7 @@ _TRANSITIONS: Mapping[Action, frozenset[Status]] = {
     "accept_offer": frozenset({"offered"}),
     "expire_offer": frozenset({"offered"}),
     "pay": frozenset({"reserved"}),
+    "lapse": frozenset({"reserved"}),
     "review": frozenset({"submitted", "under_review"}),
     "promote": frozenset({"waitlisted"}),
     "erase": frozenset(ACTIVE | {"cancelled", "rejected", "withdrawn"}),
@@ -92,8 +93,14 @@ def request_fingerprint(scope: str, request: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def allows(action: Action, status: Status) -> bool:
+    """The one lifecycle table, read by the service, the store's conditional writes (through
+    the service) and the pages (which buttons to show)."""
+    return status in _TRANSITIONS[action]
+
+
 def check_transition(action: Action, status: Status) -> None:
-    if status not in _TRANSITIONS[action]:
+    if not allows(action, status):
         raise TransitionRefused(action, status)
 
 

@@ -18,7 +18,7 @@ from rencontres_contracts.events.billing import (
     PaymentReceivedV1,
 )
 
-from rencontres_registration.domain import TransitionRefused
+from rencontres_registration.domain import TransitionRefused, allows
 from rencontres_registration.service import Registrations
 from rencontres_registration.store import RegistrationStore
 
@@ -91,7 +91,7 @@ class Invoices:
         await self._record(data.invoice_id, data.registration_ids, fields)
         for registration_id in data.registration_ids:
             doc = await self.store.get(registration_id)
-            if doc is None or doc["status"] != "reserved":
+            if doc is None or not allows("lapse", doc["status"]):
                 continue  # paid meanwhile, cancelled already, or a redelivery
             try:
                 await self.registrations.cancel_unpaid(doc)

@@ -30,6 +30,7 @@ from rencontres_registration.domain import (
     RegistrationRefused,
     Resource,
     TransitionRefused,
+    allows,
     capacity_id,
     capacity_of,
     check_edition,
@@ -708,7 +709,7 @@ class Registrations:
         """Billing reports an invoice paid: its reserved registrations become confirmed."""
         for registration_id in registration_ids:
             doc = await self.store.get(registration_id)
-            if doc is None or doc["status"] != "reserved":
+            if doc is None or not allows("pay", doc["status"]):
                 continue  # already confirmed (a redelivery), cancelled, or erased
             await self.store.transition(
                 registration_id,
@@ -737,7 +738,7 @@ class Registrations:
 
     async def erase(self, doc: Doc) -> Doc:
         """Forget the person: cancel what is active, then blank every personal field."""
-        if doc["status"] not in ("cancelled", "rejected", "withdrawn", "erased", "placing"):
+        if allows("cancel", doc["status"]):  # still active: end it first
             doc = await self._cancel(doc, "erased", by="staff")
         now = self._now()
         done = await self.store.transition(

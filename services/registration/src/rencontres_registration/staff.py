@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -12,6 +11,7 @@ from rencontres_contracts.events.registration import OfferKind, RegistrationStat
 
 from rencontres_registration.deps import RegistrationDep, RegistrationsDep, _staff
 from rencontres_registration.schemas import ReviewIn, StaffRegistrationOut
+from rencontres_registration.store import StaffSearch
 
 router = APIRouter(
     prefix="/api/staff",
@@ -37,28 +37,6 @@ def staff_out(doc: dict[str, Any]) -> StaffRegistrationOut:
     return StaffRegistrationOut.model_validate({**doc, "id": doc["_id"], "status_url": ""})
 
 
-def _filters(
-    q: str | None, offer: str | None, status: str | None, edition_id: str | None
-) -> dict[str, Any]:
-    filters: dict[str, Any] = {}
-    if offer:
-        filters["offer"] = offer
-    if status:
-        filters["status"] = status
-    if edition_id:
-        filters["edition_ids"] = edition_id
-    if q:
-        pattern = {"$regex": re.escape(q.strip()), "$options": "i"}
-        filters["$or"] = [
-            {"reference": pattern},
-            {"contact.email": pattern},
-            {"contact.name": pattern},
-            {"organisation.legal_name": pattern},
-            {"startup.project_name": pattern},
-        ]
-    return filters
-
-
 class Search:
     """Query parameters of the list and the CSV export."""
 
@@ -74,7 +52,7 @@ class Search:
         ] = None,
         edition_id: Annotated[str | None, Query(max_length=64)] = None,
     ) -> None:
-        self.filters = _filters(q, offer, status, edition_id)
+        self.filters = StaffSearch(q=q, offer=offer, status=status, edition_id=edition_id)
 
 
 @router.get("/registrations")
@@ -84,8 +62,8 @@ async def list_registrations(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
-    docs = await registrations.store.search(search.filters, limit, offset)
-    total = await registrations.store.count(search.filters)
+    docs = await registrations.store.staff_search(search.filters, limit, offset)
+    total = await registrations.store.staff_count(search.filters)
     return {"total": total, "items": [staff_out(d) for d in docs]}
 
 
@@ -94,7 +72,7 @@ async def export_csv(
     registrations: RegistrationsDep, search: Annotated[Search, Depends()]
 ) -> StreamingResponse:
     """Every matching registration as CSV (UTF-8 with BOM, so spreadsheets read accents)."""
-    docs = await registrations.store.search(search.filters, limit=100_000)
+    docs = await registrations.store.staff_search(search.filters, limit=100_000)
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";")
@@ -163,9 +141,7 @@ async def capacity(registrations: RegistrationsDep) -> list[dict[str, Any]]:
     rows = []
     for cap in await registrations.store.capacities():
         taken = cap["taken"]
-        waiting = await registrations.store.count(
-            {"status": "waitlisted", "edition_ids": cap["edition_id"], "offer": cap["resource"]}
-        )
+        waiting = await registrations.store.waitlisted_count(cap["edition_id"], cap["resource"])
         rows.append(
             {
                 "edition_id": cap["edition_id"],

@@ -7,6 +7,7 @@ document), and `pools` (shared stands; members and the pool's own outbox). Every
 conditional document write; nothing relies on multi-document transactions.
 """
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,38 @@ class Take:
 
     def __bool__(self) -> bool:
         return self.outcome != "full"
+
+
+@dataclass(frozen=True)
+class StaffSearch:
+    """What staff look for: words (reference, name, email, company, project) and filters."""
+
+    q: str | None = None
+    offer: str | None = None
+    status: str | None = None
+    edition_id: str | None = None
+
+    def query(self) -> Doc:
+        filters: Doc = {}
+        if self.offer:
+            filters["offer"] = self.offer
+        if self.status:
+            filters["status"] = self.status
+        if self.edition_id:
+            filters["edition_ids"] = self.edition_id
+        if self.q and self.q.strip():
+            pattern = {"$regex": re.escape(self.q.strip()), "$options": "i"}
+            filters["$or"] = [
+                {field: pattern}
+                for field in (
+                    "reference",
+                    "contact.email",
+                    "contact.name",
+                    "organisation.legal_name",
+                    "startup.project_name",
+                )
+            ]
+        return filters
 
 
 class AlreadyRegistered(Exception):
@@ -215,6 +248,15 @@ class RegistrationStore:
 
     async def count(self, filters: Doc) -> int:
         return await self.registrations.count_documents(filters)
+
+    async def staff_search(self, search: StaffSearch, limit: int, skip: int = 0) -> list[Doc]:
+        return await self.search(search.query(), limit, skip)
+
+    async def staff_count(self, search: StaffSearch) -> int:
+        return await self.count(search.query())
+
+    async def waitlisted_count(self, edition_id: str, offer: str) -> int:
+        return await self.count({"status": "waitlisted", "edition_ids": edition_id, "offer": offer})
 
     # ------------------------------------------------------------------ capacity
 

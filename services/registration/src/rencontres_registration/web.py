@@ -20,14 +20,15 @@ from pydantic import ValidationError
 from rencontres_contracts.events.common import Language
 
 from rencontres_registration import csrf
-from rencontres_registration.catalog import format_day
 from rencontres_registration.deps import RegistrationsDep
 from rencontres_registration.domain import (
     IdempotencyKeyReused,
     RegistrationRefused,
     TransitionRefused,
+    allows,
     new_reference,
 )
+from rencontres_registration.formatting import format_day
 from rencontres_registration.forms import (
     FORMS,
     FormName,
@@ -400,8 +401,7 @@ async def _status(
         pool_deadline=_when(pool["deadline"], language, with_time=False) if pool else None,
         invitation=invitation,
         invoices=invoice_rows(current.get("invoices", {}), language),
-        can_cancel=current["status"]
-        in {"submitted", "under_review", "waitlisted", "offered", "reserved", "confirmed"},
+        can_cancel=allows("cancel", current["status"]),
         csrf_token=_csrf_token(request),
         switch_url=_status_path(current, lang=_other(language)),
     )

@@ -1,0 +1,20 @@
+"""Dates and money as a reader of each language expects them, by Babel (CLDR data): one way
+everywhere — pages, emails' edition names, invoice lines."""
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+LOCALES = {"fr": "fr_FR", "en": "en_US"}
+
+
+def format_day(day: date, language: str) -> str:
+    """`17 novembre 2027`, `November 17, 2027`."""
+    return format_date(day, format="long", locale=LOCALES.get(language, "fr_FR"))
+
+
+def format_money(cents: int, language: str) -> str:
+    """`720,00 €`, `€720.00`."""
+    return format_currency(Decimal(cents) / 100, "EUR", locale=LOCALES.get(language, "fr_FR"))
