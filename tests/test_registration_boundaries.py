@@ -108,10 +108,7 @@ def explicit(schema: Json) -> list[Any]:
     if schema.get("format") == "email":
         return [f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 57}.fr"]
     high = schema.get("maxLength", 300)
-    values: list[Any] = []
-    for n in (high, high + 1):
-        values += ["É" * n, "a" * n, ("FR" + "É" * n)[:n], ("FR" + "7" * n)[:n]]
-    return values
+    return ["É" * high, ("FR" + "7" * high)[:high], "a" * (high + 1)]
 
 
 def _set(body: Json, path: tuple[str | int, ...], value: Any) -> None:
@@ -126,7 +123,7 @@ ORGANISATION = stand_request("x@example.fr")["organisation"] | {"vat_number": "F
 
 def _contact() -> Json:
     email = f"bound.{uuid.uuid4().hex[:12]}@example.fr"
-    return {"name": "Claire Martin", "email": email, "phone": "0612345678", "sms_consent": True}
+    return {"name": "Claire Martin", "email": email, "phone": "0612345678", "sms_consent": False}
 
 
 def _valid(model: type[BaseModel], invitation_key: str) -> Json:
@@ -228,7 +225,7 @@ def test_each_field_at_its_length_limits(
 
 
 @settings(
-    max_examples=150,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

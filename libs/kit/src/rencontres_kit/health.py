@@ -35,7 +35,16 @@ def health_router(
         body = {"ready": ready, "checks": report, "not_required": sorted(reported)}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @router.get("/metrics")
+    @router.get(
+        "/metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus text exposition format",
+                "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+            }
+        },
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

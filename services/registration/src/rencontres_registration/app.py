@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     _map_errors(app)
+    _document_editions(app, sorted(catalog.editions))
     app.add_middleware(
         RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
@@ -104,6 +106,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)  # outermost: runs first
     _redact_access_log()
     return app
+
+
+def _document_editions(app: FastAPI, editions: list[str]) -> None:
+    """The OpenAPI document names the editions the catalog offers: a client generated from
+    it sends an edition the service accepts."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for model in schema.get("components", {}).get("schemas", {}).values():
+                prop = model.get("properties", {}).get("edition_id")
+                if prop is not None and prop.get("type") == "string":
+                    prop["enum"] = editions
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _redact_access_log() -> None:
@@ -141,6 +161,7 @@ REFUSAL_STATUS: dict[RefusalCode, int] = {
     "pool_full": 409,
     "invitation_unknown": 404,
     "try_again": 503,
+    "not_reviewable": 409,
 }
 """The HTTP status of each refusal code; any other is 422."""
 

@@ -3,9 +3,10 @@
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from rencontres_registration.schemas import TOKEN_PATTERN, UUID_PATTERN
 from rencontres_registration.service import Doc, Registrations
 
 _bearer = HTTPBearer(auto_error=False, description="the staff token (REGISTRATION_STAFF_TOKEN)")
@@ -36,7 +37,11 @@ RegistrationsDep = Annotated[Registrations, Depends(_registrations)]
 StaffDep = Annotated[str, Depends(_staff)]
 
 
-async def owned(registration_id: str, t: str, registrations: RegistrationsDep) -> Doc:
+RegistrationId = Annotated[str, Path(pattern=UUID_PATTERN, description="the registration's id")]
+Token = Annotated[str, Query(pattern=TOKEN_PATTERN, description="the private link's token")]
+
+
+async def owned(registration_id: RegistrationId, t: Token, registrations: RegistrationsDep) -> Doc:
     """The registration behind a private link, or 404 (never saying whether the id exists)."""
     doc = await registrations.for_owner(registration_id, t)
     if doc is None:
@@ -44,7 +49,7 @@ async def owned(registration_id: str, t: str, registrations: RegistrationsDep) -
     return doc
 
 
-async def by_id(registration_id: str, registrations: RegistrationsDep) -> Doc:
+async def by_id(registration_id: RegistrationId, registrations: RegistrationsDep) -> Doc:
     doc = await registrations.get(registration_id)
     if doc is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such registration")

@@ -2,10 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, status
+from fastapi import APIRouter, Body, Header, Path, status
 
 from rencontres_registration.deps import OwnedDep, RegistrationsDep
 from rencontres_registration.schemas import (
+    UUID_PATTERN,
     PoolJoinIn,
     PoolOpenedOut,
     PoolOpenIn,
@@ -66,7 +67,7 @@ async def open_pool(
 
 @router.post("/pools/{pool_id}/members", status_code=status.HTTP_201_CREATED)
 async def join_pool(
-    pool_id: str,
+    pool_id: Annotated[str, Path(pattern=UUID_PATTERN)],
     body: PoolJoinIn,
     registrations: RegistrationsDep,
     idempotency_key: IdempotencyKey = None,

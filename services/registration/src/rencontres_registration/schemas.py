@@ -28,11 +28,23 @@ def limit(model: type[BaseModel], field: str) -> int:
 
 
 Line = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^<>\x00-\x1f]*$")
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        pattern=r"^[^<>\x00-\x1f\s]([^<>\x00-\x1f]*[^<>\x00-\x1f\s])?$",
+    ),
 ]
-"""One line of text: no markup brackets, no control characters."""
+"""One line of text: no markup brackets, no control characters. The pattern says what the
+service keeps once it has stripped the ends (so a blank value is refused, as documented)."""
 Text = Annotated[Line, Field(max_length=200)]
 ShortText = Annotated[Line, Field(max_length=120)]
+
+
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+"""Registrations and pools are identified by UUIDs (v7)."""
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+"""A private link's token."""
 
 
 class Strict(BaseModel):
@@ -42,7 +54,12 @@ class Strict(BaseModel):
 class ContactIn(Strict):
     name: Annotated[Line, Field(max_length=limit(Contact, "name"))]
     email: EmailStr = Field(max_length=254)
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="a valid phone number, French by default: 06 12 34 56 78",
+        json_schema_extra={"format": "phone"},
+    )
     sms_consent: bool = False
     language: Language = "fr"
 
@@ -55,16 +72,23 @@ class ContactIn(Strict):
 class AddressIn(Strict):
     line1: Annotated[Line, Field(max_length=limit(Address, "line1"))]
     line2: Annotated[Line, Field(max_length=limit(Address, "line2"))] | None = None
-    postal_code: str = Field(pattern=r"^[0-9A-Za-z -]{3,10}$")
+    postal_code: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z -]{1,8}[0-9A-Za-z]$")
     city: Annotated[Line, Field(max_length=limit(Address, "city"))]
     country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
 
 
 class OrganisationIn(Strict):
     legal_name: Annotated[Line, Field(max_length=limit(Organisation, "legal_name"))]
-    siret: str = Field(description="14 digits, spaces allowed", max_length=20)
+    siret: str = Field(
+        description="14 digits, spaces allowed, with a valid check key",
+        max_length=20,
+        json_schema_extra={"format": "siret"},
+    )
     vat_number: str | None = Field(
-        default=None, max_length=20, description="intra-EU VAT number, e.g. FR44732829320"
+        default=None,
+        max_length=20,
+        description="intra-EU VAT number with a valid check key, e.g. FR44732829320",
+        json_schema_extra={"format": "eu-vat"},
     )
     billing_address: AddressIn
 
@@ -99,7 +123,9 @@ LongText = Annotated[
         strip_whitespace=True,
         min_length=20,
         max_length=2000,
-        pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$",  # line breaks and tabs allowed
+        # line breaks and tabs allowed inside; what is kept once the ends are stripped
+        pattern=r"^[^\s\x00-\x08\x0b\x0c\x0e-\x1f]([^\x00-\x08\x0b\x0c\x0e-\x1f]*"
+        r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f])?$",
     ),
 ]
 StaffMessage = Annotated[

@@ -43,14 +43,19 @@ class Search:
     def __init__(
         self,
         q: Annotated[
-            str | None, Query(max_length=100, description="reference, name, email, company")
+            str | None,
+            Query(
+                max_length=100,
+                pattern=r"^[^\x00-\x1f\x7f]*$",
+                description="reference, name, email, company",
+            ),
         ] = None,
         offer: OfferKind | None = None,
         status: Annotated[
             RegistrationStatus | Literal["placing"] | None,
             Query(description="`placing`: between submission and its first status"),
         ] = None,
-        edition_id: Annotated[str | None, Query(max_length=64)] = None,
+        edition_id: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9-]*$")] = None,
     ) -> None:
         self.filters = StaffSearch(q=q, offer=offer, status=status, edition_id=edition_id)
 
