@@ -1,5 +1,9 @@
-"""Every field of every public input model at its boundaries, over HTTP, against the running
-service: never a 5xx, and a refused request holds no place.
+"""Every field of every public input model at its boundaries, over HTTP through the whole
+registration app (middleware, validation, error mapping) on the real database: never a 5xx,
+and a refused request holds no place.
+
+The app runs in-process on a throwaway database, without its outbox relay: hundreds of
+registrations must not queue mail behind the other tests' in the shared notify service.
 
 The values come from the API models themselves (their JSON Schema: lengths, patterns, ranges,
 enums), one field at a time on an otherwise valid request, so a limit the API accepts but the
@@ -10,16 +14,20 @@ after the place was taken, which this test catches.
 import copy
 import string
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from pymongo import MongoClient
 from rencontres_infra.stack import Endpoints
+from rencontres_registration.app import create_app
+from rencontres_registration.catalog import DEFAULT_CATALOG
 from rencontres_registration.schemas import (
     IncubatorIn,
     PoolJoinIn,
@@ -27,6 +35,7 @@ from rencontres_registration.schemas import (
     StandIn,
     StudentPassIn,
 )
+from rencontres_registration.settings import Settings
 
 from tests.helpers import STAFF, stand_request, student_request
 
@@ -160,21 +169,48 @@ Case = tuple[type[BaseModel], Leaf]
 CASES: list[Case] = [(model, leaf) for model in MODELS for leaf in leaves(model)]
 
 
+DATABASE = f"t_bounds_{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture(scope="module")
-def api(urls: dict[str, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=urls["registration"], timeout=10) as client:
+def api(endpoints: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    catalog = tmp_path_factory.mktemp("catalog") / "catalog.yaml"
+    edition = f"""
+  - {{id: {EDITION}, campus: ales, campus_name: "IMT Mines Alès", date: 2027-11-19,
+     stands: 1000, student_passes: 1000, registration_deadline: 2027-11-03T23:59:00+01:00}}
+"""
+    shipped = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    catalog.write_text(shipped.replace("\noffers:", edition + "offers:", 1), encoding="utf-8")
+    settings = Settings(
+        mongodb_uri=endpoints.mongodb_uri,
+        database=DATABASE,
+        catalog_path=catalog,
+        rate_limit_per_second=0,
+    )
+    app = create_app(settings)
+    registrations = app.state.registrations
+
+    @asynccontextmanager
+    async def without_relay(_: Any) -> AsyncIterator[None]:
+        await registrations.store.create_indexes()
+        await registrations.ensure_capacity()
+        yield
+
+    app.router.lifespan_context = without_relay
+    with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def capacity(endpoints: Endpoints) -> Iterator[Any]:
     client: MongoClient[Json] = MongoClient(endpoints.mongodb_uri, tz_aware=True)
-    yield client["registration"]
+    yield client[DATABASE]
+    client.drop_database(DATABASE)
     client.close()
 
 
 @pytest.fixture(scope="module")
-def pool(api: httpx.Client) -> tuple[str, str]:
+def pool(api: TestClient) -> tuple[str, str]:
     """An open shared stand whose invitation the join requests use."""
     opened = api.post("/api/pools", json=_valid(PoolOpenIn, ""))
     assert opened.status_code == 201, opened.text
@@ -194,7 +230,7 @@ def test_every_field_of_every_model_is_covered() -> None:
     assert len(paths) > 60
 
 
-def _try(api: httpx.Client, db: Any, pool: tuple[str, str], case: Case, value: Any) -> None:
+def _try(api: TestClient, db: Any, pool: tuple[str, str], case: Case, value: Any) -> None:
     model, (path, _) = case
     body = _valid(model, pool[1])
     _set(body, path, value)
@@ -217,7 +253,7 @@ def _try(api: httpx.Client, db: Any, pool: tuple[str, str], case: Case, value: A
 
 
 def test_each_field_at_its_length_limits(
-    api: httpx.Client, capacity: Any, pool: tuple[str, str]
+    api: TestClient, capacity: Any, pool: tuple[str, str]
 ) -> None:
     for case in CASES:
         for value in explicit(case[1][1]):
@@ -225,13 +261,13 @@ def test_each_field_at_its_length_limits(
 
 
 @settings(
-    max_examples=60,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
 def test_boundary_values_never_500_and_refusals_hold_no_place(
-    data: st.DataObject, api: httpx.Client, capacity: Any, pool: tuple[str, str]
+    data: st.DataObject, api: TestClient, capacity: Any, pool: tuple[str, str]
 ) -> None:
     case = data.draw(st.sampled_from(CASES), label="field")
     _try(api, capacity, pool, case, data.draw(boundary(case[1][1]), label="value"))
