@@ -9,7 +9,7 @@ from rencontres_contracts.events.registration import (
 )
 from rencontres_kit.consumer import Handler
 
-from rencontres_billing.domain import totals
+from rencontres_billing.totals import totals
 from rencontres_billing.store import InvoiceStore
 
 

@@ -1,0 +1,88 @@
+"""Gap-free numbers from one counter document per series and year (rules in `numbering`)."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from rencontres_billing.numbering import Assign, GiveBack, Release, Series, counter_id, resolve
+
+Doc = dict[str, Any]
+Stamp = Callable[[str, str, int], Awaitable[None]]
+"""stamp(draft id, counter id, sequence): write the number into the draft if it has none."""
+
+
+class Numbering:
+    """Numbers drafts of one series; `stamp` writes a number (and the events it owes)."""
+
+    def __init__(
+        self, counters: AsyncCollection[Doc], drafts: AsyncCollection[Doc], series: Series
+    ) -> None:
+        self._counters = counters
+        self._drafts = drafts
+        self.series = series
+        self._known: set[str] = set()
+
+    async def number(self, draft_id: str, year: int, stamp: Stamp) -> None:
+        """Give the draft the next number of `year`, helping any pending claim finish first."""
+        counter = counter_id(self.series, year)
+        await self._ensure(counter)
+        while await self._numbering_of(draft_id) is None:
+            claimed = await self._counters.find_one_and_update(
+                {"_id": counter, "pending": None},
+                {"$inc": {"last": 1}, "$set": {"pending": draft_id}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if claimed is not None:
+                await self._finish(counter, claimed["last"], draft_id, stamp)
+                continue
+            seen = await self._counters.find_one({"_id": counter})
+            if seen is not None and seen["pending"] is not None:
+                await self._finish(counter, seen["last"], seen["pending"], stamp)
+
+    async def recover(self, year: int, stamp: Stamp) -> None:
+        """Finish a claim a crashed writer left pending (start-up and each scheduler run)."""
+        counter = counter_id(self.series, year)
+        seen = await self._counters.find_one({"_id": counter})
+        if seen is not None and seen["pending"] is not None:
+            await self._finish(counter, seen["last"], seen["pending"], stamp)
+
+    async def counters(self) -> list[Doc]:
+        return await self._counters.find({"_id": {"$regex": f"^{self.series}-"}}).to_list()
+
+    async def _ensure(self, counter: str) -> None:
+        if counter not in self._known:
+            await self._counters.update_one(
+                {"_id": counter}, {"$setOnInsert": {"last": 0, "pending": None}}, upsert=True
+            )
+            self._known.add(counter)
+
+    async def _numbering_of(self, draft_id: str) -> tuple[str, int] | None:
+        doc = await self._drafts.find_one({"_id": draft_id}, {"numbering": 1})
+        if doc is None:
+            raise LookupError(f"no draft {draft_id} to number")
+        numbering = doc.get("numbering")
+        return (numbering["counter"], numbering["sequence"]) if numbering else None
+
+    async def _finish(self, counter: str, last: int, draft_id: str, stamp: Stamp) -> None:
+        """Take the pending claim `(draft_id, last)` to its end; every write is conditional on
+        the claim still being the one read, so helpers racing each other agree."""
+        claim = {"_id": counter, "pending": draft_id, "last": last}
+        while True:
+            try:
+                step = resolve(counter, last, await self._numbering_of(draft_id))
+            except LookupError:
+                step = GiveBack()  # a claim for a draft that does not exist: never stamped
+            if isinstance(step, Assign):
+                if await self._counters.find_one(claim, {"_id": 1}) is None:
+                    return  # finished by someone else meanwhile
+                await stamp(draft_id, counter, step.sequence)
+                continue
+            if isinstance(step, Release):
+                await self._counters.update_one(claim, {"$set": {"pending": None}})
+            else:
+                await self._counters.update_one(
+                    claim, {"$inc": {"last": -1}, "$set": {"pending": None}}
+                )
+            return
