@@ -18,12 +18,6 @@ SERVICES = ("registration", "billing", "notify")
 
 NOT_YET_PUBLISHED: dict[str, str] = {
     "registration.link_requested.v1": "issue 7: a repeated email gets its link by mail",
-    "invoice.issued.v1": "issue 8: billing",
-    "payment.received.v1": "issue 8: billing",
-    "invoice.paid.v1": "issue 8: billing",
-    "invoice.overdue.v1": "issue 8: billing",
-    "invoice.lapsed.v1": "issue 8: billing",
-    "credit_note.issued.v1": "issue 8: billing",
     "delivery.sent.v1": "issue 9: notify",
     "delivery.failed.v1": "issue 9: notify",
 }

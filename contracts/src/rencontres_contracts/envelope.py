@@ -49,7 +49,7 @@ class CloudEvent(BaseModel, Generic[DataT]):
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1, max_length=200, description="UUIDv7, unique and time-sortable")
     source: str = Field(min_length=1, max_length=1000, description="URI-reference of the producer")
-    type: str = Field(pattern=r"^[a-z]+(\.[a-z_]+)+\.v[0-9]+$")
+    type: str = Field(pattern=r"^[a-z][a-z_]*(\.[a-z_]+)+\.v[0-9]+$")
     time: datetime = Field(description="when it happened; when it was read if absent")
     subject: str = Field(
         min_length=1, max_length=200, description="aggregate id; the Kafka key; the id if absent"

@@ -120,7 +120,9 @@ def _lines(doc: Doc, lang: str) -> list[Doc]:
     template = TEXTS[lang]["credit_line"]
     return [
         {
-            "description": template.format(number=doc["invoice_number"], rate=_rate(v["rate_percent"], lang)),
+            "description": template.format(
+                number=doc["invoice_number"], rate=_rate(v["rate_percent"], lang)
+            ),
             "quantity": 1,
             "unit_cents": v["base_cents"],
             "total_cents": v["base_cents"],
@@ -252,7 +254,7 @@ def pdf(doc: Doc, seller: Seller, penalty_rate: str | None = None) -> bytes:
     with _pinned_clock:
         _PinnedDatetime.pinned = issued
         original = facturx_module.datetime
-        facturx_module.datetime = _PinnedDatetime  # type: ignore[misc]
+        facturx_module.datetime = _PinnedDatetime
         try:
             result: bytes = facturx.generate_from_binary(
                 visual,
@@ -269,5 +271,5 @@ def pdf(doc: Doc, seller: Seller, penalty_rate: str | None = None) -> bytes:
                 },
             )
         finally:
-            facturx_module.datetime = original  # type: ignore[misc]
+            facturx_module.datetime = original
     return result

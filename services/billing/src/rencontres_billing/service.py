@@ -8,7 +8,7 @@ finds the step already done and goes on with the next.
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -45,7 +45,7 @@ class Billing:
         self.settings = settings
         self.clock = clock
         self.mapper = events.EventMapper(settings, clock)
-        self._zone = ZoneInfo(settings.timezone)
+        self.zone = ZoneInfo(settings.timezone)
         self._numbering: dict[Series, tuple[Numbering, Documents]] = {
             "FAC": (Numbering(store.counters, store.invoices.collection, "FAC"), store.invoices),
             "AV": (
@@ -56,7 +56,7 @@ class Billing:
         self.policy = ReminderPolicy(settings.second_reminder_days, settings.grace_days)
 
     def today(self) -> date:
-        return self.clock().astimezone(self._zone).date()
+        return self.clock().astimezone(self.zone).date()
 
     # ------------------------------------------------------------------ issuing
 
@@ -73,7 +73,7 @@ class Billing:
         await numbering.number(doc_id, self.today().year, self._stamper(series))
 
     def _stamper(self, series: Series) -> Any:
-        numbering, documents = self._numbering[series]
+        _, documents = self._numbering[series]
 
         async def stamp(doc_id: str, counter: str, sequence: int) -> None:
             draft = await documents.get(doc_id)
@@ -230,10 +230,14 @@ class Billing:
             {"status": "issued", "due_on": {"$lte": today.isoformat()}}, limit=100_000
         )
         for invoice in due:
-            step = chase(today, date.fromisoformat(invoice["due_on"]), invoice["reminders_sent"],
-                         self.policy)
-            query = {"_id": invoice["_id"], "status": "issued",
-                     "reminders_sent": invoice["reminders_sent"]}
+            step = chase(
+                today, date.fromisoformat(invoice["due_on"]), invoice["reminders_sent"], self.policy
+            )
+            query = {
+                "_id": invoice["_id"],
+                "status": "issued",
+                "reminders_sent": invoice["reminders_sent"],
+            }
             if isinstance(step, Remind):
                 event = self.mapper.invoice_overdue(invoice, step)
                 if await self.store.invoices.change(
@@ -275,5 +279,25 @@ class Billing:
             raise BillingRefused("credit_note_not_found", "number")
         return note
 
-    def link_expiry(self) -> datetime:
-        return self.clock() + timedelta(days=self.settings.link_ttl_days)
+    async def document_by_number(self, number: str) -> Doc:
+        """An invoice (FAC-…) or a credit note (AV-…), for a signed link."""
+        if number.startswith("AV-"):
+            return await self.credit_note_by_number(number)
+        return await self.invoice_by_number(number)
+
+    async def list_invoices(
+        self, registration_id: str | None, status: str | None, year: int | None
+    ) -> list[Doc]:
+        query: Doc = {}
+        if registration_id is not None:
+            query["registration_ids"] = registration_id
+        if status is not None:
+            query["status"] = status
+        if year is not None:
+            query["numbering.counter"] = f"FAC-{year}"
+        return await self.store.invoices.find(query, limit=10_000)
+
+    async def documents_for_export(self) -> tuple[list[Doc], list[Doc]]:
+        invoices = await self.store.invoices.find({}, limit=1_000_000)
+        notes = await self.store.credit_notes.find({}, limit=1_000_000)
+        return invoices, notes

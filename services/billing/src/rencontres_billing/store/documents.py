@@ -48,7 +48,9 @@ class Documents:
         return await self.collection.find_one({"_id": doc_id}, HIDDEN)
 
     async def by_number(self, number: str) -> Doc | None:
-        return await self.collection.find_one({"number": number, "numbering": {"$ne": None}}, HIDDEN)
+        return await self.collection.find_one(
+            {"number": number, "numbering": {"$ne": None}}, HIDDEN
+        )
 
     async def unnumbered(self, limit: int = 100) -> list[Doc]:
         return await self.collection.find({"numbering": None}, {"_id": 1}).limit(limit).to_list()
@@ -87,9 +89,7 @@ class Documents:
         self, doc_id: str, fields: Doc, events: Sequence[CloudEvent[Any]]
     ) -> Doc | None:
         """Write a number (in `fields`) into a draft that has none, with its events."""
-        return await self.change(
-            {"_id": doc_id, "numbering": None}, {"$set": fields}, events
-        )
+        return await self.change({"_id": doc_id, "numbering": None}, {"$set": fields}, events)
 
     async def erase_contact(self, registration_id: str, at: datetime) -> int:
         result = await self.collection.update_many(
