@@ -178,6 +178,13 @@ async def test_a_bad_payment_gets_a_422_naming_the_field(
         assert field in json.dumps(r.json()["detail"])
     missing = f"{urls['billing']}/api/staff/invoices/FAC-1999-000001"
     assert (await http.get(missing, headers=STAFF)).status_code == 404
+    for garbage in ("FAC-2026-1%00", "drop%20table", "AV-2026-000001"):
+        r = await http.get(f"{urls['billing']}/api/staff/invoices/{garbage}", headers=STAFF)
+        assert r.status_code == 422 and "number" in r.text
+    nul = await http.get(
+        f"{urls['billing']}/api/staff/invoices", params={"registration_id": "a\x00"}, headers=STAFF
+    )
+    assert nul.status_code == 422 and "registration_id" in nul.text
 
 
 def _signed(body: bytes, at: int | None = None, secret: str = DEV.webhook_secret) -> dict[str, str]:

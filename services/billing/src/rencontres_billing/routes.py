@@ -8,7 +8,7 @@ import asyncio
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from rencontres_billing import export, rendering
 from rencontres_billing.deps import BillingDep, StaffDep
@@ -24,6 +24,13 @@ from rencontres_billing.signing import check_link, check_webhook
 staff = APIRouter(prefix="/api/staff", tags=["staff"])
 public = APIRouter(tags=["public"])
 Status = Literal["issued", "paid", "cancelled", "lapsed"]
+InvoiceNumber = Annotated[
+    str, Path(pattern=r"^FAC-[0-9]{4}-[0-9]{6}$", examples=["FAC-2026-000042"])
+]
+CreditNoteNumber = Annotated[
+    str, Path(pattern=r"^AV-[0-9]{4}-[0-9]{6}$", examples=["AV-2026-000007"])
+]
+AnyNumber = Annotated[str, Path(pattern=r"^(FAC|AV)-[0-9]{4}-[0-9]{6}$")]
 
 
 async def _pdf(billing: Any, doc: dict[str, Any]) -> Response:
@@ -37,7 +44,9 @@ async def _pdf(billing: Any, doc: dict[str, Any]) -> Response:
 async def list_invoices(
     _: StaffDep,
     billing: BillingDep,
-    registration_id: Annotated[str | None, Query(max_length=64)] = None,
+    registration_id: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    ] = None,
     status: Status | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> list[InvoiceOut]:
@@ -46,24 +55,24 @@ async def list_invoices(
 
 
 @staff.get("/invoices/{number}.pdf", response_class=Response)
-async def invoice_pdf(number: str, _: StaffDep, billing: BillingDep) -> Response:
+async def invoice_pdf(number: InvoiceNumber, _: StaffDep, billing: BillingDep) -> Response:
     return await _pdf(billing, await billing.invoice_by_number(number))
 
 
 @staff.get("/invoices/{number}.html", response_class=Response)
-async def invoice_html(number: str, _: StaffDep, billing: BillingDep) -> Response:
+async def invoice_html(number: InvoiceNumber, _: StaffDep, billing: BillingDep) -> Response:
     doc = await billing.invoice_by_number(number)
     return Response(rendering.html(doc, billing.settings.seller), media_type="text/html")
 
 
 @staff.get("/invoices/{number}", response_model=InvoiceOut)
-async def get_invoice(number: str, _: StaffDep, billing: BillingDep) -> InvoiceOut:
+async def get_invoice(number: InvoiceNumber, _: StaffDep, billing: BillingDep) -> InvoiceOut:
     return InvoiceOut.of(await billing.invoice_by_number(number))
 
 
 @staff.post("/invoices/{number}/payments", response_model=InvoiceOut, status_code=201)
 async def record_payment(
-    number: str, body: PaymentIn, _: StaffDep, billing: BillingDep
+    number: InvoiceNumber, body: PaymentIn, _: StaffDep, billing: BillingDep
 ) -> InvoiceOut:
     """A bank transfer, as read on the statement."""
     doc = await billing.record_payment(
@@ -78,18 +87,20 @@ async def list_credit_notes(_: StaffDep, billing: BillingDep) -> list[CreditNote
 
 
 @staff.get("/credit-notes/{number}.pdf", response_class=Response)
-async def credit_note_pdf(number: str, _: StaffDep, billing: BillingDep) -> Response:
+async def credit_note_pdf(number: CreditNoteNumber, _: StaffDep, billing: BillingDep) -> Response:
     return await _pdf(billing, await billing.credit_note_by_number(number))
 
 
 @staff.get("/credit-notes/{number}", response_model=CreditNoteOut)
-async def get_credit_note(number: str, _: StaffDep, billing: BillingDep) -> CreditNoteOut:
+async def get_credit_note(
+    number: CreditNoteNumber, _: StaffDep, billing: BillingDep
+) -> CreditNoteOut:
     return CreditNoteOut.of(await billing.credit_note_by_number(number))
 
 
 @staff.post("/credit-notes/{number}/refunds", response_model=CreditNoteOut, status_code=201)
 async def record_refund(
-    number: str, body: RefundIn, _: StaffDep, billing: BillingDep
+    number: CreditNoteNumber, body: RefundIn, _: StaffDep, billing: BillingDep
 ) -> CreditNoteOut:
     doc = await billing.record_refund(number, body.amount_cents, body.refunded_on, body.reference)
     return CreditNoteOut.of(doc)
@@ -141,7 +152,7 @@ async def card_webhook(
 
 @public.get("/invoices/{number}.pdf", response_class=Response)
 async def signed_pdf(
-    number: str,
+    number: AnyNumber,
     billing: BillingDep,
     expires: Annotated[int, Query()],
     signature: Annotated[str, Query(max_length=128)],

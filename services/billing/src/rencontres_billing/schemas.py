@@ -29,7 +29,7 @@ class CardPaymentIn(BaseModel):
 
     id: str = Field(min_length=1, max_length=58, pattern=r"^[A-Za-z0-9_.:-]+$")
     type: Literal["payment.succeeded"]
-    invoice_number: str = Field(min_length=1, max_length=32)
+    invoice_number: str = Field(pattern=r"^FAC-[0-9]{4}-[0-9]{6}$")
     amount_cents: int = Field(gt=0, le=100_000_000)
     paid_on: date
 
