@@ -23,6 +23,9 @@ setup:
 	@$(UV) sync --all-packages --locked --quiet
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 \
 		|| $(call APT_INSTALL,postgresql)
+	@# WeasyPrint (billing's PDFs) needs Pango and a font with accents
+	@ldconfig -p | grep -q libpango-1.0 && [ -d /usr/share/fonts/truetype/dejavu ] \
+		|| $(call APT_INSTALL,libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
 run: setup
 	@$(UV) run --no-sync python -m rencontres_infra run
@@ -47,6 +50,7 @@ contracts: setup
 # deploy/compose.yaml, and axe-core from npm. Installed once; later runs find them.
 test-deps:
 	@[ -x /usr/bin/chromium ] || $(call APT_INSTALL,chromium)
+	@command -v pdftoppm >/dev/null 2>&1 || $(call APT_INSTALL,poppler-utils)
 	@command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 \
 		|| $(call APT_INSTALL,docker-compose)
 	@[ -d tests/browser/node_modules/axe-core ] \

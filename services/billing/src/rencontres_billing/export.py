@@ -34,9 +34,15 @@ def _euros(cents: int) -> str:
     return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
 
 
+def _defuse(cell: str) -> str:
+    """Stop a spreadsheet from running a text cell as a formula (CSV injection)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 def _buyer(doc: Doc) -> list[str]:
     buyer = doc.get("buyer") or {}
-    return [buyer.get("legal_name", ""), buyer.get("siret", ""), buyer.get("vat_number") or ""]
+    name = _defuse(buyer.get("legal_name", ""))
+    return [name, buyer.get("siret", ""), buyer.get("vat_number") or ""]
 
 
 def rows(
@@ -83,7 +89,7 @@ def rows(
                             _euros(p["amount_cents"]),
                             inv["number"],
                             p["method"],
-                            p["reference"],
+                            _defuse(p["reference"]),
                             "",
                         ],
                     )
