@@ -1,6 +1,7 @@
 """Billing against the real FerretDB, in-process, with a clock the tests move: every event in
 makes the documents and the events out it should, once, whatever how often it arrives."""
 
+import asyncio
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -51,6 +52,26 @@ async def test_a_reserved_stand_gets_one_numbered_invoice_and_an_issued_event(
     assert data["payment"]["reference"] == "FAC-2027-000001"
     assert "/invoices/FAC-2027-000001.pdf?expires=" in data["pdf_url"]
     assert data["contact"]["email"] == event.data.contact.email
+
+
+async def test_concurrent_writers_and_duplicate_events_leave_numbers_1_to_n(
+    billing: Billing,
+) -> None:
+    """Two service instances (two replicas) issue the same 40 registrations at once, each event
+    twice: racing claims on one draft give their extra number back, helpers finish others'."""
+    other = Billing(billing.store, billing.settings, billing.clock)
+    events = [f.submitted() for _ in range(40)]
+    await asyncio.gather(
+        *(handle(b, e) for e in events for b in (billing, other, billing)),
+    )
+    invoices = await billing.list_invoices(None, None, None)
+    assert sorted(i["numbering"]["sequence"] for i in invoices) == list(range(1, 41))
+    assert sorted(i["registration_ids"][0] for i in invoices) == sorted(
+        e.data.registration_id for e in events
+    )
+    counter = await billing.store.counters.find_one({"_id": "FAC-2027"})
+    assert counter == {"_id": "FAC-2027", "last": 40, "pending": None}
+    assert len(await owed(billing)) == 40  # one invoice.issued.v1 each
 
 
 async def test_free_and_waiting_registrations_are_never_invoiced(billing: Billing) -> None:

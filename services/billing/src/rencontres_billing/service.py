@@ -75,10 +75,10 @@ class Billing:
     def _stamper(self, series: Series) -> Any:
         _, documents = self._numbering[series]
 
-        async def stamp(doc_id: str, counter: str, sequence: int) -> None:
+        async def stamp(doc_id: str, counter: str, sequence: int) -> bool:
             draft = await documents.get(doc_id)
             if draft is None or draft.get("numbering"):
-                return
+                return False
             fields = number_fields(
                 series, counter, sequence, self.today(), self.settings.payment_terms_days
             )
@@ -88,7 +88,7 @@ class Billing:
                 if series == "FAC"
                 else self.mapper.credit_note_issued(issued)
             )
-            await documents.stamp(doc_id, fields, [event])
+            return await documents.stamp(doc_id, fields, [event]) is not None
 
         return stamp
 

@@ -32,7 +32,7 @@ class Documents:
         await self.collection.create_index([("number", ASCENDING)], unique=True)
         await self.collection.create_index([("registration_ids", ASCENDING)])
         await self.collection.create_index([("status", ASCENDING)])
-        await self.collection.create_index([("numbering", ASCENDING)])
+        await self.collection.create_index([("numbering.counter", ASCENDING)])
 
     async def insert_draft(self, document: Doc) -> bool:
         """Insert the draft unless a document with its id exists; True when inserted."""
@@ -53,7 +53,7 @@ class Documents:
         )
 
     async def unnumbered(self, limit: int = 100) -> list[Doc]:
-        return await self.collection.find({"numbering": None}, {"_id": 1}).limit(limit).to_list()
+        return await self.collection.find({"status": "draft"}, {"_id": 1}).limit(limit).to_list()
 
     async def find(self, query: Doc, limit: int = 1000) -> list[Doc]:
         return (

@@ -6,11 +6,20 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
-from rencontres_billing.numbering import Assign, GiveBack, Release, Series, counter_id, resolve
+from rencontres_billing.numbering import (
+    Assign,
+    GiveBack,
+    Release,
+    Series,
+    Step,
+    counter_id,
+    resolve,
+)
 
 Doc = dict[str, Any]
-Stamp = Callable[[str, str, int], Awaitable[None]]
-"""stamp(draft id, counter id, sequence): write the number into the draft if it has none."""
+Stamp = Callable[[str, str, int], Awaitable[bool]]
+"""stamp(draft id, counter id, sequence): write the number into the draft if it has none;
+True when this call wrote it."""
 
 
 class Numbering:
@@ -35,7 +44,9 @@ class Numbering:
                 return_document=ReturnDocument.AFTER,
             )
             if claimed is not None:
-                await self._finish(counter, claimed["last"], draft_id, stamp)
+                # our own claim: the draft had no number a moment ago, so try to stamp at once
+                if await self._finish(counter, claimed["last"], draft_id, stamp, fresh=True):
+                    return
                 continue
             seen = await self._counters.find_one({"_id": counter})
             if seen is not None and seen["pending"] is not None:
@@ -65,24 +76,31 @@ class Numbering:
         numbering = doc.get("numbering")
         return (numbering["counter"], numbering["sequence"]) if numbering else None
 
-    async def _finish(self, counter: str, last: int, draft_id: str, stamp: Stamp) -> None:
-        """Take the pending claim `(draft_id, last)` to its end; every write is conditional on
-        the claim still being the one read, so helpers racing each other agree."""
+    async def _finish(
+        self, counter: str, last: int, draft_id: str, stamp: Stamp, fresh: bool = False
+    ) -> bool:
+        """Take the pending claim `(draft_id, last)` to its end; True when this call stamped
+        the number. Every write is conditional (the stamp on the draft having no number, the
+        release on the counter still holding this claim), so helpers racing each other agree:
+        while the draft has no number, nobody can have released or given back its claim."""
         claim = {"_id": counter, "pending": draft_id, "last": last}
+        step: Step = Assign(last)
         while True:
-            try:
-                step = resolve(counter, last, await self._numbering_of(draft_id))
-            except LookupError:
-                step = GiveBack()  # a claim for a draft that does not exist: never stamped
+            if not fresh:
+                try:
+                    step = resolve(counter, last, await self._numbering_of(draft_id))
+                except LookupError:
+                    step = GiveBack()  # a claim for a draft that does not exist
+            fresh = False
             if isinstance(step, Assign):
-                if await self._counters.find_one(claim, {"_id": 1}) is None:
-                    return  # finished by someone else meanwhile
-                await stamp(draft_id, counter, step.sequence)
-                continue
+                if await stamp(draft_id, counter, step.sequence):
+                    await self._counters.update_one(claim, {"$set": {"pending": None}})
+                    return True
+                continue  # stamped by a helper, or numbered by an earlier claim: look again
             if isinstance(step, Release):
                 await self._counters.update_one(claim, {"$set": {"pending": None}})
             else:
                 await self._counters.update_one(
                     claim, {"$inc": {"last": -1}, "$set": {"pending": None}}
                 )
-            return
+            return False
