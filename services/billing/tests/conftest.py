@@ -1,6 +1,6 @@
 """Billing's own fixtures: a Billing service on a fresh database of the real FerretDB."""
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -10,6 +10,9 @@ from pymongo import AsyncMongoClient
 from rencontres_billing.service import Billing
 from rencontres_billing.settings import Settings
 from rencontres_billing.store.documents import BillingStore
+from rencontres_infra.stack import Endpoints
+
+from services.billing.tests.bus import BillingEvents
 
 
 class Clock:
@@ -41,3 +44,12 @@ def make_billing(mongo: AsyncMongoClient[dict[str, Any]], clock: Clock) -> Calla
 async def billing(make_billing: Callable[..., Any]) -> Billing:
     result: Billing = await make_billing()
     return result
+
+
+@pytest.fixture
+async def billing_events(endpoints: Endpoints) -> AsyncIterator[BillingEvents]:
+    """billing.events from now on."""
+    reader = BillingEvents(endpoints.kafka_bootstrap_servers)
+    await reader.start()
+    yield reader
+    await reader.stop()

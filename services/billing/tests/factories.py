@@ -9,6 +9,7 @@ from rencontres_contracts.events.pools import PoolClosedV1, PoolMember
 from rencontres_contracts.events.registration import (
     RegistrationCancelledV1,
     RegistrationErasedV1,
+    RegistrationReservedV1,
     RegistrationSubmittedV1,
 )
 
@@ -55,6 +56,23 @@ def submitted(
         lines=lines,
         status_url=f"http://127.0.0.1/r/{rid}",
         submitted_at=datetime.now(UTC),
+    )
+    return new_event(data, source="/tests/billing", subject=rid)
+
+
+def reserved() -> CloudEvent[RegistrationReservedV1]:
+    """A waitlisted registration took a place after a promotion."""
+    rid = str(uuid4())
+    data = RegistrationReservedV1(
+        registration_id=rid,
+        reference=f"RC-{rid[:4].upper()}-WAIT",
+        offer="stand",
+        edition_ids=["ales-2027-11-17"],
+        contact=contact("en"),
+        organisation=ORGANISATION,
+        lines=STAND,
+        status_url=f"http://127.0.0.1/r/{rid}",
+        reserved_at=datetime.now(UTC),
     )
     return new_event(data, source="/tests/billing", subject=rid)
 

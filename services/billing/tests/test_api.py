@@ -7,74 +7,25 @@ import csv
 import io
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import facturx
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pypdf import PdfReader
 from rencontres_billing.documents import invoice_id
 from rencontres_billing.settings import Settings
 from rencontres_billing.signing import webhook_signature
-from rencontres_contracts import CloudEvent
 from rencontres_infra.stack import Endpoints
 
 from services.billing.tests import factories as f
+from services.billing.tests.bus import BillingEvents, publish
 from tests.helpers import STAFF, eventually
 
 pytestmark = pytest.mark.infra
 ARTEFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 DEV = Settings()
-
-
-async def publish(endpoints: Endpoints, *events: CloudEvent[Any]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        for event in events:
-            await producer.send_and_wait(
-                "registration.events", event.to_bytes(), key=(event.subject or "").encode()
-            )
-    finally:
-        await producer.stop()
-
-
-class BillingEvents:
-    """billing.events from the offsets at start: what billing published since, by key."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-        self._tps = [TopicPartition("billing.events", p) for p in range(3)]
-        self._seen: list[dict[str, Any]] = []
-
-    async def start(self) -> None:
-        await self._consumer.start()
-        self._consumer.assign(self._tps)
-        for tp, offset in (await self._consumer.end_offsets(self._tps)).items():
-            self._consumer.seek(tp, offset)
-
-    async def of(self, key: str, types: list[str], timeout: float = 30) -> list[dict[str, Any]]:
-        """Wait until the events of `key` include `types` (in order); return them all."""
-        deadline = time.monotonic() + timeout
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=300)
-            for records in batch.values():
-                self._seen += [json.loads(r.value) | {"_key": r.key.decode()} for r in records]
-            mine = [e for e in self._seen if e["_key"] == key]
-            if [e["type"] for e in mine][: len(types)] == types:
-                return mine
-            assert time.monotonic() < deadline, f"saw {[e['type'] for e in mine]}"
-
-
-@pytest.fixture
-async def billing_events(endpoints: Endpoints) -> AsyncIterator[BillingEvents]:
-    reader = BillingEvents(endpoints.kafka_bootstrap_servers)
-    await reader.start()
-    yield reader
-    await reader._consumer.stop()
 
 
 async def issued(http: httpx.AsyncClient, base: str, registration_id: str) -> dict[str, Any]:
@@ -270,3 +221,35 @@ async def test_reminders_can_be_run_now_by_staff(
     r = await http.post(f"{urls['billing']}/api/staff/reminders/run", headers=STAFF)
     assert r.status_code == 200 and set(r.json()) == {"reminded", "lapsed", "recovered"}
     await asyncio.sleep(0)
+
+
+async def test_reserved_pool_closed_and_erased_events_from_the_broker(
+    http: httpx.AsyncClient,
+    urls: dict[str, str],
+    endpoints: Endpoints,
+    billing_events: BillingEvents,
+) -> None:
+    base = urls["billing"]
+    reserved = f.reserved()
+    pool = f.pool_closed(members=3, price=60001)
+    await publish(endpoints, reserved, pool)
+
+    invoice = await issued(http, base, reserved.data.registration_id)
+    assert invoice["total_excl_vat_cents"] == 60000 + 3645
+    shares = []
+    for member in pool.data.members:
+        share = await issued(http, base, member.registration_id)
+        shares.append(share["total_excl_vat_cents"])
+        await billing_events.of(invoice_id(member.registration_id), ["invoice.issued.v1"])
+    assert shares == [20001, 20000, 20000]
+
+    await publish(endpoints, f.erased(reserved.data.registration_id))
+
+    async def erased() -> bool:
+        r = await http.get(f"{base}/api/staff/invoices/{invoice['number']}", headers=STAFF)
+        return bool(r.json()["contact"] is None)
+
+    assert await eventually(erased, timeout=30)
+    kept = (await http.get(f"{base}/api/staff/invoices/{invoice['number']}", headers=STAFF)).json()
+    assert kept["buyer"]["legal_name"] == "Céramiques du Gard SAS"
+    assert kept["total_incl_vat_cents"] == 76010

@@ -13,34 +13,21 @@ import asyncio
 import os
 import random
 import signal
-import socket
-import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 from rencontres_billing.documents import invoice_id
-from rencontres_infra.procs import spawn, stop_group, tail
+from rencontres_infra.procs import stop_group, tail
 from rencontres_infra.stack import Endpoints
 
 from services.billing.tests import factories as f
+from services.billing.tests.replica import Replica
 
 pytestmark = pytest.mark.infra
 BURST = int(os.environ.get("BILLING_CRASH_BURST", "300"))
 KILLS = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _numbered_at_least(invoices: Any, count: int, timeout: float = 60) -> None:
@@ -54,43 +41,14 @@ async def _numbered_at_least(invoices: Any, count: int, timeout: float = 60) -> 
 async def test_numbers_stay_gap_free_when_billing_is_killed_during_a_burst(
     endpoints: Endpoints, mongo: AsyncMongoClient[dict[str, Any]]
 ) -> None:
-    name = f"crash-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
-    finally:
-        await admin.close()
+    billing = Replica(endpoints, BILLING_RELAY_ENABLED="false")
+    name, logs = billing.name, billing.logs
+    await billing.create_topic()
     events = [f.submitted() for _ in range(BURST)]
-    producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap_servers, linger_ms=20)
-    await producer.start()
-    try:
-        sends = [
-            await producer.send(name, e.to_bytes(), key=e.data.registration_id.encode())
-            for e in events
-        ]
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
-
-    logs = Path(tempfile.mkdtemp(prefix="billing-crash-"))
-    env = {
-        **os.environ,
-        **endpoints.env(),
-        "BILLING_DATABASE": name,
-        "BILLING_CONSUMER_GROUP": name,
-        "BILLING_SUBSCRIBE_TOPICS": f'["{name}"]',
-        "BILLING_RELAY_ENABLED": "false",
-        "LOG_LEVEL": "warning",
-    }
+    await billing.publish(events)
 
     def start(replica: int) -> Any:
-        port = _free_port()
-        return spawn(
-            [sys.executable, "-m", "rencontres_billing"],
-            logs / f"replica-{replica}.log",
-            {**env, "BILLING_PORT": str(port)},
-        )
+        return billing.start(replica)
 
     invoices = mongo[name]["invoices"]
     replicas = [start(0), start(1)]

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         default="three times the French legal interest rate",
         description="printed on invoices (Code de commerce L441-10)",
     )
-    second_reminder_days: int = Field(default=15, ge=1)
+    second_reminder_days: int = Field(default=15, ge=0)
     grace_days: int = Field(default=15, ge=0)
     cancellation_refund_percent: int = Field(default=100, ge=0, le=100)
     reminder_hour: int = Field(default=9, ge=0, le=23, description="Europe/Paris")
