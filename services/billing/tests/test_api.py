@@ -113,6 +113,9 @@ async def test_a_reserved_stand_is_invoiced_paid_by_transfer_and_its_pdf_is_a_va
 
     html = await http.get(f"{base}/api/staff/invoices/{number}.html", headers=STAFF)
     assert html.status_code == 200 and number in html.text
+    metrics = (await http.get(f"{base}/metrics")).text
+    assert 'billing_documents_issued_total{series="FAC"}' in metrics
+    assert 'billing_payments_total{method="transfer"}' in metrics
 
 
 async def test_a_bad_payment_gets_a_422_naming_the_field(

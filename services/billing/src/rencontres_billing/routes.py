@@ -35,7 +35,7 @@ AnyNumber = Annotated[str, Path(pattern=r"^(FAC|AV)-[0-9]{4}-[0-9]{6}$")]
 
 async def _pdf(billing: Any, doc: dict[str, Any]) -> Response:
     s = billing.settings
-    body = await asyncio.to_thread(rendering.pdf, doc, s.seller)
+    body = await asyncio.to_thread(rendering.pdf, doc, s.seller, s.late_penalty_rate)
     headers = {"Content-Disposition": f'inline; filename="{doc["number"]}.pdf"'}
     return Response(body, media_type="application/pdf", headers=headers)
 
@@ -62,7 +62,8 @@ async def invoice_pdf(number: InvoiceNumber, _: StaffDep, billing: BillingDep) -
 @staff.get("/invoices/{number}.html", response_class=Response)
 async def invoice_html(number: InvoiceNumber, _: StaffDep, billing: BillingDep) -> Response:
     doc = await billing.invoice_by_number(number)
-    return Response(rendering.html(doc, billing.settings.seller), media_type="text/html")
+    s = billing.settings
+    return Response(rendering.html(doc, s.seller, s.late_penalty_rate), media_type="text/html")
 
 
 @staff.get("/invoices/{number}", response_model=InvoiceOut)

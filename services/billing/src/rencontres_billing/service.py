@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from prometheus_client import Counter
+
 from rencontres_billing import events
 from rencontres_billing.documents import (
     Billable,
@@ -30,6 +32,12 @@ from rencontres_billing.store.documents import BillingStore, Documents
 from rencontres_billing.store.numbering import Numbering
 
 log = logging.getLogger(__name__)
+ISSUED = Counter("billing_documents_issued_total", "Invoices and credit notes numbered", ["series"])
+PAYMENTS = Counter("billing_payments_total", "Payments recorded", ["method"])
+PAID_CENTS = Counter("billing_payments_cents_total", "Money received, in cents", ["method"])
+OVERPAID = Counter("billing_overpayments_total", "Payments that overpaid an invoice")
+REMINDED = Counter("billing_reminders_total", "Overdue reminders published", ["reminder"])
+LAPSED = Counter("billing_lapsed_total", "Invoices that lapsed unpaid")
 Doc = dict[str, Any]
 Clock = Callable[[], datetime]
 CreditReason = Literal["cancelled", "lapsed", "correction"]
@@ -88,7 +96,10 @@ class Billing:
                 if series == "FAC"
                 else self.mapper.credit_note_issued(issued)
             )
-            return await documents.stamp(doc_id, fields, [event]) is not None
+            stamped = await documents.stamp(doc_id, fields, [event]) is not None
+            if stamped:
+                ISSUED.labels(series).inc()
+            return stamped
 
         return stamp
 
@@ -168,7 +179,10 @@ class Billing:
                 owed,
             )
             if changed is not None:
+                PAYMENTS.labels(method).inc()
+                PAID_CENTS.labels(method).inc(amount_cents)
                 if settled.overpaid_cents:
+                    OVERPAID.inc()
                     log.warning("invoice %s overpaid by %d cents", number, settled.overpaid_cents)
                 return changed
 
@@ -246,6 +260,7 @@ class Billing:
                     [event],
                 ):
                     done["reminded"] += 1
+                    REMINDED.labels(str(step.reminder)).inc()
             elif isinstance(step, Lapse):
                 lapsed = await self.store.invoices.change(
                     query,
@@ -255,6 +270,7 @@ class Billing:
                 if lapsed is not None:
                     await self._credit(lapsed, "lapsed")
                     done["lapsed"] += 1
+                    LAPSED.inc()
         return done
 
     # ------------------------------------------------------------------ erasure

@@ -74,9 +74,10 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: int = 300
     outbox_poll_seconds: float = 0.5
     payment_terms_days: int = Field(default=30, ge=0)
-    late_penalty_rate: str = Field(
-        default="three times the French legal interest rate",
-        description="printed on invoices (Code de commerce L441-10)",
+    late_penalty_rate: str | None = Field(
+        default=None,
+        description="late-payment penalty rate printed on invoices (Code de commerce L441-10); "
+        "default: three times the French legal interest rate, in the invoice's language",
     )
     second_reminder_days: int = Field(default=15, ge=0)
     grace_days: int = Field(default=15, ge=0)
