@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration clean
+.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration bench-billing clean
 
 help:
 	@echo "make run      start the whole platform on this machine (Ctrl-C stops it)"
@@ -64,6 +64,11 @@ bench-registration: setup
 	@command -v wrk >/dev/null 2>&1 || $(call APT_INSTALL,wrk)
 	@$(UV) sync --all-packages --locked --group bench --quiet
 	$(UV) run --no-sync python -m bench.registration
+
+# A benchmark, not a test: billing draining 10,000 events vs a bare consume-and-insert loop.
+bench-billing: setup
+	@$(UV) sync --all-packages --locked --group bench --quiet
+	$(UV) run --no-sync python -m bench.billing $(BENCH_ARGS)
 
 # Forget make run's data too: the local state and (when run as root) its PostgreSQL cluster.
 clean:

@@ -36,7 +36,7 @@ def contact(language: str = "fr") -> Contact:
         name="Claire Martin",
         email=f"claire.{uuid4().hex[:8]}@example.fr",
         phone="+33612345678",
-        language=language,  # type: ignore[arg-type]
+        language=language,
     )
 
 
@@ -50,7 +50,7 @@ def submitted(
         reference=f"RC-{rid[:4].upper()}-TEST",
         offer="stand" if lines else "student_pass",
         edition_ids=["ales-2027-11-17"],
-        status=status,  # type: ignore[arg-type]
+        status=status,
         contact=contact(),
         organisation=ORGANISATION if lines else None,
         lines=lines,
@@ -82,7 +82,7 @@ def pool_closed(members: int, price: int = 60001, reason: str = "full") -> Cloud
     data = PoolClosedV1(
         pool_id=pool,
         edition_id="ales-2027-11-17",
-        reason=reason,  # type: ignore[arg-type]
+        reason=reason,
         stand_price_excl_vat_cents=price,
         vat_rate_percent=20,
         members=[
