@@ -100,7 +100,10 @@ async def test_a_reserved_stand_is_invoiced_paid_by_transfer_and_its_pdf_is_a_va
     # staff record a partial, then the rest: paid, and registration is told
     url = f"{base}/api/staff/invoices/{number}/payments"
     part = {"amount_cents": 40000, "paid_on": "2026-11-20", "reference": "VIR SEPA 1"}
-    assert (await http.post(url, json=part, headers=STAFF)).status_code == 201
+    once = {**STAFF, "Idempotency-Key": f"stmt-{rid[:8]}-1"}
+    assert (await http.post(url, json=part, headers=once)).status_code == 201
+    repeat = await http.post(url, json=part, headers=once)  # a double click: recorded once
+    assert repeat.status_code == 201 and repeat.json()["paid_cents"] == 40000
     rest = {**part, "amount_cents": 36010, "reference": "VIR SEPA 2"}
     paid = await http.post(url, json=rest, headers=STAFF)
     assert paid.status_code == 201 and paid.json()["status"] == "paid"

@@ -30,6 +30,7 @@ InvoiceNumber = Annotated[
 CreditNoteNumber = Annotated[
     str, Path(pattern=r"^AV-[0-9]{4}-[0-9]{6}$", examples=["AV-2026-000007"])
 ]
+KEY = r"^[A-Za-z0-9_.:-]{1,54}$"
 AnyNumber = Annotated[str, Path(pattern=r"^(FAC|AV)-[0-9]{4}-[0-9]{6}$")]
 
 
@@ -73,11 +74,17 @@ async def get_invoice(number: InvoiceNumber, _: StaffDep, billing: BillingDep) -
 
 @staff.post("/invoices/{number}/payments", response_model=InvoiceOut, status_code=201)
 async def record_payment(
-    number: InvoiceNumber, body: PaymentIn, _: StaffDep, billing: BillingDep
+    number: InvoiceNumber,
+    body: PaymentIn,
+    _: StaffDep,
+    billing: BillingDep,
+    key: Annotated[str | None, Header(alias="Idempotency-Key", pattern=KEY)] = None,
 ) -> InvoiceOut:
-    """A bank transfer, as read on the statement."""
+    """A bank transfer, as read on the statement; a repeat with the same `Idempotency-Key`
+    records it once."""
+    payment_id = f"transfer:{key}" if key else None
     doc = await billing.record_payment(
-        number, body.amount_cents, body.paid_on, body.reference, "transfer"
+        number, body.amount_cents, body.paid_on, body.reference, "transfer", payment_id
     )
     return InvoiceOut.of(doc)
 
