@@ -1,7 +1,7 @@
 """Benchmark: invoices issued per second draining a backlog of registration events, against a
 bare aiokafka consume-and-insert loop on the same broker and database, in the same run.
 
-Starts its own infrastructure (Kafka, FerretDB on PostgreSQL; port offset 7000, temporary
+Starts its own infrastructure (Kafka, FerretDB on PostgreSQL; port offset 7700, temporary
 state), writes `--events` (10 000) `registration.submitted.v1` events of reserved stands to two
 private topics (3 partitions, like `registration.events`), then drains one with the real
 billing service (`python -m rencontres_billing`, one process, its relay publishing
@@ -132,7 +132,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--offset", type=int, default=7000, help="port offset of the stack")
+    parser.add_argument("--offset", type=int, default=7700, help="port offset of the stack")
     parser.add_argument("--timeout", type=float, default=3600, help="give up draining after")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
