@@ -204,6 +204,12 @@ async def test_cancellation_credit_note_and_the_accounting_export(
     assert note_number.startswith("AV-")
     note = (await http.get(f"{base}/api/staff/credit-notes/{note_number}", headers=STAFF)).json()
     assert note["invoice_number"] == number and note["total_incl_vat_cents"] == 76010
+    listed = await http.get(
+        f"{base}/api/staff/credit-notes", params={"registration_id": rid}, headers=STAFF
+    )
+    assert [n["number"] for n in listed.json()] == [note_number]
+    html = await http.get(f"{base}/api/staff/credit-notes/{note_number}.html", headers=STAFF)
+    assert "AVOIR" in html.text and number in html.text
     pdf = await http.get(f"{base}/api/staff/credit-notes/{note_number}.pdf", headers=STAFF)
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "AVOIR" in text and number in text

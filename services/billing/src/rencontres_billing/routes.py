@@ -31,6 +31,7 @@ CreditNoteNumber = Annotated[
     str, Path(pattern=r"^AV-[0-9]{4}-[0-9]{6}$", examples=["AV-2026-000007"])
 ]
 KEY = r"^[A-Za-z0-9_.:-]{1,54}$"
+ID = r"^[A-Za-z0-9_-]+$"
 AnyNumber = Annotated[str, Path(pattern=r"^(FAC|AV)-[0-9]{4}-[0-9]{6}$")]
 
 
@@ -90,8 +91,19 @@ async def record_payment(
 
 
 @staff.get("/credit-notes", response_model=list[CreditNoteOut])
-async def list_credit_notes(_: StaffDep, billing: BillingDep) -> list[CreditNoteOut]:
-    return [CreditNoteOut.of(d) for d in await billing.store.credit_notes.find({})]
+async def list_credit_notes(
+    _: StaffDep,
+    billing: BillingDep,
+    registration_id: Annotated[str | None, Query(max_length=64, pattern=ID)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> list[CreditNoteOut]:
+    return [CreditNoteOut.of(d) for d in await billing.list_credit_notes(registration_id, year)]
+
+
+@staff.get("/credit-notes/{number}.html", response_class=Response)
+async def credit_note_html(number: CreditNoteNumber, _: StaffDep, billing: BillingDep) -> Response:
+    doc = await billing.credit_note_by_number(number)
+    return Response(rendering.html(doc, billing.settings.seller), media_type="text/html")
 
 
 @staff.get("/credit-notes/{number}.pdf", response_class=Response)

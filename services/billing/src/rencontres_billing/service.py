@@ -313,6 +313,14 @@ class Billing:
             query["numbering.counter"] = f"FAC-{year}"
         return await self.store.invoices.find(query, limit=10_000)
 
+    async def list_credit_notes(self, registration_id: str | None, year: int | None) -> list[Doc]:
+        query: Doc = {}
+        if registration_id is not None:
+            query["registration_ids"] = registration_id
+        if year is not None:
+            query["numbering.counter"] = f"AV-{year}"
+        return await self.store.credit_notes.find(query, limit=10_000)
+
     async def documents_for_export(self) -> tuple[list[Doc], list[Doc]]:
         invoices = await self.store.invoices.find({}, limit=1_000_000)
         notes = await self.store.credit_notes.find({}, limit=1_000_000)
