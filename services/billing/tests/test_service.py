@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from rencontres_billing.errors import BillingRefused
 from rencontres_billing.handlers import router
+from rencontres_billing.scheduler import ReminderScheduler
 from rencontres_billing.service import Billing
 from rencontres_contracts import CloudEvent, parse_event
 from rencontres_kit.outbox import OUTBOX_FIELD
@@ -197,3 +198,37 @@ async def test_erasure_drops_the_contact_and_keeps_buyer_and_amounts(billing: Bi
     assert invoice["contact"] is None
     assert invoice["buyer"]["siret"] == "73282932000074"
     assert invoice["totals"]["incl_vat_cents"] == 76010
+
+
+async def test_the_daily_run_happens_once_a_day_from_the_configured_paris_hour(
+    make_billing: Any, clock: Clock
+) -> None:
+    billing: Billing = await make_billing(reminder_hour=9)
+    jobs = billing.store.db["jobs"]
+    replicas = [ReminderScheduler(billing, jobs), ReminderScheduler(billing, jobs)]
+    clock.now = clock.now.replace(hour=6, minute=30)  # 08:30 in Paris (UTC+2 in October)
+    assert [await s.tick() for s in replicas] == [False, False]
+    clock.now = clock.now.replace(hour=7, minute=0)  # 09:00 in Paris
+    assert [await s.tick() for s in replicas] == [True, False]  # one replica runs it
+    clock.now += timedelta(hours=8)
+    assert [await s.tick() for s in replicas] == [False, False]  # once a day
+    clock.now += timedelta(days=1)  # the next day, whichever replica ticks first runs it
+    assert [await s.tick() for s in reversed(replicas)] == [True, False]
+
+
+async def test_refunds_are_recorded_up_to_what_the_credit_note_promises(
+    billing: Billing, clock: Clock
+) -> None:
+    event = f.submitted()
+    await handle(billing, event)
+    await billing.record_payment("FAC-2027-000001", 76010, clock().date(), "VIR", "transfer")
+    await handle(billing, f.cancelled(event.data.registration_id))
+    [note] = await billing.store.credit_notes.find({})
+    assert note["refund_cents"] == 76010  # the default policy refunds everything paid
+    first = await billing.record_refund(note["number"], 50000, clock().date(), "REMB 1")
+    assert first["refunded_cents"] == 50000
+    with pytest.raises(BillingRefused) as too_much:
+        await billing.record_refund(note["number"], 26011, clock().date(), "REMB 2")
+    assert too_much.value.code == "refund_exceeds_due"
+    done = await billing.record_refund(note["number"], 26010, clock().date(), "REMB 2")
+    assert done["refunded_cents"] == 76010
