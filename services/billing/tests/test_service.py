@@ -232,3 +232,19 @@ async def test_refunds_are_recorded_up_to_what_the_credit_note_promises(
     assert too_much.value.code == "refund_exceeds_due"
     done = await billing.record_refund(note["number"], 26010, clock().date(), "REMB 2")
     assert done["refunded_cents"] == 76010
+
+
+async def test_a_seat_cancelled_before_its_pool_closing_arrives_is_invoiced_then_credited(
+    billing: Billing,
+) -> None:
+    """pool.closed (keyed by pool) and the seat's cancellation (keyed by registration) travel
+    on different partitions: the cancellation may come first."""
+    pool = f.pool_closed(members=2, price=60000)
+    seat = pool.data.members[1].registration_id
+    await handle(billing, f.cancelled(seat))
+    await handle(billing, pool)
+    invoices = {i["registration_ids"][0]: i for i in await billing.list_invoices(None, None, None)}
+    assert invoices[seat]["status"] == "cancelled"
+    assert invoices[pool.data.members[0].registration_id]["status"] == "issued"
+    [note] = await billing.store.credit_notes.find({})
+    assert note["invoice_number"] == invoices[seat]["number"]

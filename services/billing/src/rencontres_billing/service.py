@@ -75,6 +75,10 @@ class Billing:
             return
         await self.store.invoices.insert_draft(draft)
         await self._number("FAC", draft["_id"])
+        if billable.pool_id and await self.store.was_cancelled(billable.registration_id):
+            # a seat's cancellation (keyed by registration) overtook its pool's closing (keyed
+            # by pool): the invoice stands, and is credited at once
+            await self.cancel(billable.registration_id)
 
     async def _number(self, series: Series, doc_id: str) -> None:
         numbering, _ = self._numbering[series]
@@ -216,7 +220,12 @@ class Billing:
         """A registration ended: credit its invoice under the refund policy."""
         invoice = await self.store.invoices.get(invoice_id(registration_id))
         if invoice is None:
-            return
+            # nothing invoiced yet; remember it, in case the invoice is on its way (a seat's
+            # pool closing travels on another key), then look once more
+            await self.store.remember_cancelled(registration_id, self.clock())
+            invoice = await self.store.invoices.get(invoice_id(registration_id))
+            if invoice is None:
+                return
         if not invoice.get("numbering"):  # issuing was cut short: finish it, then credit
             await self._number("FAC", invoice["_id"])
             invoice = await self.store.invoices.get(invoice["_id"])

@@ -108,8 +108,17 @@ class BillingStore:
         self.credit_notes = Documents(db["credit_notes"], wake)
         self.counters = db["counters"]
         self.processed = db["processed_events"]
-        self.webhook_events = db["webhook_events"]
+        self.cancelled = db["cancelled_registrations"]
 
     async def create_indexes(self) -> None:
         await self.invoices.create_indexes()
         await self.credit_notes.create_indexes()
+
+    async def remember_cancelled(self, registration_id: str, at: datetime) -> None:
+        """A cancellation that found no invoice (`cancelled`: one small document each)."""
+        await self.cancelled.update_one(
+            {"_id": registration_id}, {"$setOnInsert": {"at": at}}, upsert=True
+        )
+
+    async def was_cancelled(self, registration_id: str) -> bool:
+        return await self.cancelled.find_one({"_id": registration_id}, {"_id": 1}) is not None
