@@ -62,6 +62,7 @@ class Billing:
             ),
         }
         self.policy = ReminderPolicy(settings.second_reminder_days, settings.grace_days)
+        self._fresh: dict[str, Doc] = {}
 
     def today(self) -> date:
         return self.clock().astimezone(self.zone).date()
@@ -73,22 +74,28 @@ class Billing:
         draft = invoice_draft(billable, self.clock())
         if draft["totals"]["incl_vat_cents"] == 0:
             return
-        await self.store.invoices.insert_draft(draft)
-        await self._number("FAC", draft["_id"])
+        if await self.store.invoices.insert_draft(draft):
+            self._fresh[draft["_id"]] = draft  # stamped from memory: one read less
+        try:
+            await self._number("FAC", draft["_id"], fresh=draft["_id"] in self._fresh)
+        finally:
+            self._fresh.pop(draft["_id"], None)
         if billable.pool_id and await self.store.was_cancelled(billable.registration_id):
             # a seat's cancellation (keyed by registration) overtook its pool's closing (keyed
             # by pool): the invoice stands, and is credited at once
             await self.cancel(billable.registration_id)
 
-    async def _number(self, series: Series, doc_id: str) -> None:
+    async def _number(self, series: Series, doc_id: str, fresh: bool = False) -> None:
         numbering, _ = self._numbering[series]
-        await numbering.number(doc_id, self.today().year, self._stamper(series))
+        await numbering.number(doc_id, self.today().year, self._stamper(series), fresh)
 
     def _stamper(self, series: Series) -> Any:
         _, documents = self._numbering[series]
 
         async def stamp(doc_id: str, counter: str, sequence: int) -> bool:
-            draft = await documents.get(doc_id)
+            # a draft this process just inserted is as stored (drafts never change before
+            # their number); any other is read. The write is conditional either way.
+            draft = self._fresh.pop(doc_id, None) or await documents.get(doc_id)
             if draft is None or draft.get("numbering"):
                 return False
             fields = number_fields(

@@ -33,11 +33,14 @@ class Numbering:
         self.series = series
         self._known: set[str] = set()
 
-    async def number(self, draft_id: str, year: int, stamp: Stamp) -> None:
-        """Give the draft the next number of `year`, helping any pending claim finish first."""
+    async def number(self, draft_id: str, year: int, stamp: Stamp, fresh: bool = False) -> None:
+        """Give the draft the next number of `year`, helping any pending claim finish first.
+        `fresh`: the caller has just inserted the draft, so it skips the first look (a racing
+        duplicate that numbered it meanwhile makes this claim give its number back)."""
         counter = counter_id(self.series, year)
         await self._ensure(counter)
-        while await self._numbering_of(draft_id) is None:
+        while fresh or await self._numbering_of(draft_id) is None:
+            fresh = False
             claimed = await self._counters.find_one_and_update(
                 {"_id": counter, "pending": None},
                 {"$inc": {"last": 1}, "$set": {"pending": draft_id}},
