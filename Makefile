@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration clean
+.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration bench-billing clean
 
 help:
 	@echo "make run      start the whole platform on this machine (Ctrl-C stops it)"
@@ -23,6 +23,9 @@ setup:
 	@$(UV) sync --all-packages --locked --quiet
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 \
 		|| $(call APT_INSTALL,postgresql)
+	@# WeasyPrint (billing's PDFs) needs Pango and a font with accents
+	@ldconfig -p | grep -q libpango-1.0 && [ -d /usr/share/fonts/truetype/dejavu ] \
+		|| $(call APT_INSTALL,libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
 run: setup
 	@$(UV) run --no-sync python -m rencontres_infra run
@@ -47,6 +50,7 @@ contracts: setup
 # deploy/compose.yaml, and axe-core from npm. Installed once; later runs find them.
 test-deps:
 	@[ -x /usr/bin/chromium ] || $(call APT_INSTALL,chromium)
+	@command -v pdftoppm >/dev/null 2>&1 || $(call APT_INSTALL,poppler-utils)
 	@command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 \
 		|| $(call APT_INSTALL,docker-compose)
 	@[ -d tests/browser/node_modules/axe-core ] \
@@ -60,6 +64,11 @@ bench-registration: setup
 	@command -v wrk >/dev/null 2>&1 || $(call APT_INSTALL,wrk)
 	@$(UV) sync --all-packages --locked --group bench --quiet
 	$(UV) run --no-sync python -m bench.registration
+
+# A benchmark, not a test: billing draining 10,000 events vs a bare consume-and-insert loop.
+bench-billing: setup
+	@$(UV) sync --all-packages --locked --group bench --quiet
+	$(UV) run --no-sync python -m bench.billing $(BENCH_ARGS)
 
 # Forget make run's data too: the local state and (when run as root) its PostgreSQL cluster.
 clean:

@@ -17,12 +17,6 @@ from rencontres_kit.handlers import EventRouter
 SERVICES = ("registration", "billing", "notify")
 
 NOT_YET_PUBLISHED: dict[str, str] = {
-    "invoice.issued.v1": "issue 8: billing",
-    "payment.received.v1": "issue 8: billing",
-    "invoice.paid.v1": "issue 8: billing",
-    "invoice.overdue.v1": "issue 8: billing",
-    "invoice.lapsed.v1": "issue 8: billing",
-    "credit_note.issued.v1": "issue 8: billing",
     "delivery.sent.v1": "issue 9: notify",
     "delivery.failed.v1": "issue 9: notify",
 }

@@ -7,7 +7,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from rencontres_infra.stack import Endpoints
 
-from tests.helpers import eventually, stand_request, student_request, unique_email
+from tests.helpers import STAFF, eventually, stand_request, student_request, unique_email
 
 pytestmark = pytest.mark.infra
 
@@ -34,13 +34,15 @@ async def test_stand_registration_is_stored_invoiced_and_emailed(
     assert stored is not None and stored["contact"]["phone"] == "+33612345678"
 
     async def invoice() -> dict[str, Any] | None:
-        return await mongo["billing"]["invoices"].find_one({"registration_id": created["id"]})
+        return await mongo["billing"]["invoices"].find_one(
+            {"registration_ids": created["id"], "status": "issued"}
+        )
 
-    draft = await eventually(invoice)
-    assert draft["status"] == "draft"
-    assert draft["totals"]["excl_vat_cents"] == 60000
-    assert draft["totals"]["incl_vat_cents"] == 72000
-    assert draft["buyer"]["siret"] == "73282932000074"
+    issued = await eventually(invoice)
+    assert issued["number"].startswith("FAC-")
+    assert issued["totals"]["excl_vat_cents"] == 60000
+    assert issued["totals"]["incl_vat_cents"] == 72000
+    assert issued["buyer"]["siret"] == "73282932000074"
 
     mails = await eventually(lambda: _mails_to(http, endpoints, email))
     assert len(mails) == 1
@@ -81,8 +83,47 @@ async def test_free_student_pass_is_confirmed_in_english_and_not_invoiced(
     assert "confirmed" in mails[0]["text"]
     assert "When and where: ENSCM Montpellier, November 18, 2027" in mails[0]["text"]
     assert (
-        await mongo["billing"]["invoices"].count_documents({"registration_id": created["id"]}) == 0
+        await mongo["billing"]["invoices"].count_documents({"registration_ids": created["id"]}) == 0
     )
+
+
+async def test_a_stand_paid_through_billing_staff_api_becomes_confirmed(
+    http: httpx.AsyncClient, urls: dict[str, str]
+) -> None:
+    """Public form → invoice issued → staff record the transfer → invoice.paid.v1 →
+    registration confirms the stand, as its owner's private link shows."""
+    email = unique_email("paid")
+    response = await http.post(
+        f"{urls['registration']}/api/registrations", json=stand_request(email)
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+
+    async def invoice() -> dict[str, Any] | None:
+        listed = await http.get(
+            f"{urls['billing']}/api/staff/invoices",
+            params={"registration_id": created["id"]},
+            headers=STAFF,
+        )
+        items: list[dict[str, Any]] = listed.json()
+        return items[0] if items else None
+
+    issued = await eventually(invoice, timeout=30)
+    paid = await http.post(
+        f"{urls['billing']}/api/staff/invoices/{issued['number']}/payments",
+        json={"amount_cents": 72000, "paid_on": "2026-11-20", "reference": "VIR SEPA 0042"},
+        headers=STAFF,
+    )
+    assert paid.status_code == 201 and paid.json()["status"] == "paid"
+
+    token = created["status_url"].split("t=")[1]
+    own = f"{urls['registration']}/api/registrations/{created['id']}"
+
+    async def confirmed() -> bool:
+        r = await http.get(own, params={"t": token})
+        return bool(r.json()["status"] == "confirmed")
+
+    assert await eventually(confirmed, timeout=30)
 
 
 async def test_every_service_reports_ready_and_exposes_metrics(

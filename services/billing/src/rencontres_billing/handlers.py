@@ -1,26 +1,45 @@
-"""Event handlers: a contract event in, one call to the domain and the store."""
+"""Event handlers: a contract event in, one call to the billing service."""
 
 from rencontres_contracts import CloudEvent
+from rencontres_contracts.events.pools import PoolClosedV1
 from rencontres_contracts.events.registration import (
+    RegistrationCancelledV1,
+    RegistrationErasedV1,
     RegistrationReservedV1,
     RegistrationSubmittedV1,
 )
 from rencontres_kit.handlers import EventRouter
 
-from rencontres_billing.domain import totals
-from rencontres_billing.store import InvoiceStore
+from rencontres_billing.billables import from_pool, from_registration
+from rencontres_billing.service import Billing
 
-router: EventRouter[InvoiceStore] = EventRouter("billing")
+router: EventRouter[Billing] = EventRouter("billing")
 
 
 @router.on(RegistrationSubmittedV1)
-async def on_submitted(event: CloudEvent[RegistrationSubmittedV1], store: InvoiceStore) -> None:
-    """Only a registration that holds a paid place is invoiced; waiting costs nothing."""
-    if event.data.status == "reserved" and event.data.lines:
-        await store.draft(event.id, event.data, totals(event.data.lines))
+async def on_submitted(event: CloudEvent[RegistrationSubmittedV1], billing: Billing) -> None:
+    """Only a registration that holds a place is invoiced; waiting costs nothing."""
+    if event.data.status == "reserved":
+        await billing.invoice(from_registration(event.data))
 
 
 @router.on(RegistrationReservedV1)
-async def on_reserved(event: CloudEvent[RegistrationReservedV1], store: InvoiceStore) -> None:
-    if event.data.lines:
-        await store.draft(event.id, event.data, totals(event.data.lines))
+async def on_reserved(event: CloudEvent[RegistrationReservedV1], billing: Billing) -> None:
+    await billing.invoice(from_registration(event.data))
+
+
+@router.on(PoolClosedV1)
+async def on_pool_closed(event: CloudEvent[PoolClosedV1], billing: Billing) -> None:
+    """Each member of a closed shared stand owes its share; an unfilled pool owes nothing."""
+    for billable in from_pool(event.data):
+        await billing.invoice(billable)
+
+
+@router.on(RegistrationCancelledV1)
+async def on_cancelled(event: CloudEvent[RegistrationCancelledV1], billing: Billing) -> None:
+    await billing.cancel(event.data.registration_id)
+
+
+@router.on(RegistrationErasedV1)
+async def on_erased(event: CloudEvent[RegistrationErasedV1], billing: Billing) -> None:
+    await billing.erase(event.data.registration_id)

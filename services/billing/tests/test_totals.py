@@ -1,6 +1,6 @@
 """Invoice arithmetic: one VAT line per rate, rounded half up per rate line, in integer cents."""
 
-from rencontres_billing.domain import Totals, VatLine, round_half_up, totals
+from rencontres_billing.totals import Totals, VatLine, round_half_up, totals
 from rencontres_contracts.events.common import BillableLine
 
 

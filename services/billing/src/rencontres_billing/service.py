@@ -1,0 +1,343 @@
+"""What happens to money, in one place: issue, pay, remind, lapse, cancel, erase.
+
+Each flow is a few idempotent steps over single-document writes (state and the events it owes
+in one write), safe to repeat after a crash: a redelivered event or a second scheduler run
+finds the step already done and goes on with the next.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from prometheus_client import Counter
+
+from rencontres_billing import events
+from rencontres_billing.documents import (
+    Billable,
+    credit_note_draft,
+    invoice_draft,
+    invoice_id,
+    number_fields,
+    totals_of,
+)
+from rencontres_billing.errors import BillingRefused
+from rencontres_billing.invoices import LIVE, PAYABLE, after_payment
+from rencontres_billing.numbering import Series
+from rencontres_billing.policy import Lapse, Remind, ReminderPolicy, chase, credit_for
+from rencontres_billing.settings import Settings
+from rencontres_billing.store.documents import BillingStore, Documents
+from rencontres_billing.store.numbering import Numbering
+
+log = logging.getLogger(__name__)
+ISSUED = Counter("billing_documents_issued_total", "Invoices and credit notes numbered", ["series"])
+PAYMENTS = Counter("billing_payments_total", "Payments recorded", ["method"])
+PAID_CENTS = Counter("billing_payments_cents_total", "Money received, in cents", ["method"])
+OVERPAID = Counter("billing_overpayments_total", "Payments that overpaid an invoice")
+REMINDED = Counter("billing_reminders_total", "Overdue reminders published", ["reminder"])
+LAPSED = Counter("billing_lapsed_total", "Invoices that lapsed unpaid")
+Doc = dict[str, Any]
+Clock = Callable[[], datetime]
+CreditReason = Literal["cancelled", "lapsed", "correction"]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Billing:
+    def __init__(self, store: BillingStore, settings: Settings, clock: Clock = system_clock):
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.mapper = events.EventMapper(settings, clock)
+        self.zone = ZoneInfo(settings.timezone)
+        self._numbering: dict[Series, tuple[Numbering, Documents]] = {
+            "FAC": (Numbering(store.counters, store.invoices.collection, "FAC"), store.invoices),
+            "AV": (
+                Numbering(store.counters, store.credit_notes.collection, "AV"),
+                store.credit_notes,
+            ),
+        }
+        self.policy = ReminderPolicy(settings.second_reminder_days, settings.grace_days)
+        self._fresh: dict[str, Doc] = {}
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.zone).date()
+
+    # ------------------------------------------------------------------ issuing
+
+    async def invoice(self, billable: Billable) -> None:
+        """One numbered invoice per billable registration; free ones are never invoiced."""
+        draft = invoice_draft(billable, self.clock())
+        if draft["totals"]["incl_vat_cents"] == 0:
+            return
+        if await self.store.invoices.insert_draft(draft):
+            self._fresh[draft["_id"]] = draft  # stamped from memory: one read less
+        try:
+            await self._number("FAC", draft["_id"], fresh=draft["_id"] in self._fresh)
+        finally:
+            self._fresh.pop(draft["_id"], None)
+        if billable.pool_id and await self.store.was_cancelled(billable.registration_id):
+            # a seat's cancellation (keyed by registration) overtook its pool's closing (keyed
+            # by pool): the invoice stands, and is credited at once
+            await self.cancel(billable.registration_id)
+
+    async def _number(self, series: Series, doc_id: str, fresh: bool = False) -> None:
+        numbering, _ = self._numbering[series]
+        await numbering.number(doc_id, self.today().year, self._stamper(series), fresh)
+
+    def _stamper(self, series: Series) -> Any:
+        _, documents = self._numbering[series]
+
+        async def stamp(doc_id: str, counter: str, sequence: int) -> bool:
+            # a draft this process just inserted is as stored (drafts never change before
+            # their number); any other is read. The write is conditional either way.
+            draft = self._fresh.pop(doc_id, None) or await documents.get(doc_id)
+            if draft is None or draft.get("numbering"):
+                return False
+            fields = number_fields(
+                series, counter, sequence, self.today(), self.settings.payment_terms_days
+            )
+            issued = {**draft, **fields}
+            event = (
+                self.mapper.invoice_issued(issued)
+                if series == "FAC"
+                else self.mapper.credit_note_issued(issued)
+            )
+            stamped = await documents.stamp(doc_id, fields, [event]) is not None
+            if stamped:
+                ISSUED.labels(series).inc()
+            return stamped
+
+        return stamp
+
+    async def recover(self) -> int:
+        """Finish what a crash left half done: pending numbers, unnumbered drafts, lapsed
+        invoices without their credit note. Returns how many documents it finished."""
+        finished = 0
+        for series, (numbering, documents) in self._numbering.items():
+            for year in {self.today().year - 1, self.today().year}:
+                await numbering.recover(year, self._stamper(series))
+            for draft in await documents.unnumbered():
+                await self._number(series, draft["_id"])
+                finished += 1
+        for invoice in await self.store.invoices.find(
+            {"status": {"$in": ["lapsed", "cancelled"]}, "credit_note_id": None}
+        ):
+            await self._credit(invoice, "lapsed" if invoice["status"] == "lapsed" else "cancelled")
+            finished += 1
+        return finished
+
+    # ------------------------------------------------------------------ payments
+
+    async def record_payment(
+        self,
+        number: str,
+        amount_cents: int,
+        paid_on: date,
+        reference: str,
+        method: Literal["transfer", "card"],
+        payment_id: str | None = None,
+    ) -> Doc:
+        """Add a payment (idempotent on `payment_id`): paid once the payments cover the total,
+        overpayment flagged for staff."""
+        if amount_cents <= 0:
+            raise BillingRefused("amount_not_positive", "amount_cents")
+        if paid_on > self.today():
+            raise BillingRefused("paid_on_in_future", "paid_on")
+        payment_id = payment_id or str(uuid.uuid4())
+        while True:
+            invoice = await self.store.invoices.by_number(number)
+            if invoice is None:
+                raise BillingRefused("invoice_not_found", "number")
+            if payment_id in invoice["payment_ids"]:
+                return invoice  # the same payment, reported again
+            if invoice["status"] not in PAYABLE:
+                raise BillingRefused("invoice_not_payable", "number")
+            total = invoice["totals"]["incl_vat_cents"]
+            settled = after_payment(total, invoice["paid_cents"], amount_cents)
+            payment = {
+                "payment_id": payment_id,
+                "amount_cents": amount_cents,
+                "method": method,
+                "paid_on": paid_on.isoformat(),
+                "reference": reference,
+                "recorded_at": self.clock(),
+            }
+            status = "paid" if settled.covered else invoice["status"]
+            after = {
+                **invoice,
+                "paid_cents": settled.paid_cents,
+                "overpaid_cents": settled.overpaid_cents,
+                "status": status,
+            }
+            owed = [self.mapper.payment_received(after, payment, settled)]
+            if status == "paid" and invoice["status"] != "paid":
+                owed.append(self.mapper.invoice_paid(after, self.clock()))
+            changed = await self.store.invoices.change(
+                {"_id": invoice["_id"], "paid_cents": invoice["paid_cents"]},
+                {
+                    "$set": {
+                        "paid_cents": settled.paid_cents,
+                        "overpaid_cents": settled.overpaid_cents,
+                        "status": status,
+                    },
+                    "$push": {"payments": payment, "payment_ids": payment_id},
+                },
+                owed,
+            )
+            if changed is not None:
+                PAYMENTS.labels(method).inc()
+                PAID_CENTS.labels(method).inc(amount_cents)
+                if settled.overpaid_cents:
+                    OVERPAID.inc()
+                    log.warning("invoice %s overpaid by %d cents", number, settled.overpaid_cents)
+                return changed
+
+    async def record_refund(
+        self, number: str, amount_cents: int, refunded_on: date, reference: str
+    ) -> Doc:
+        if amount_cents <= 0:
+            raise BillingRefused("amount_not_positive", "amount_cents")
+        note = await self.store.credit_notes.by_number(number)
+        if note is None:
+            raise BillingRefused("credit_note_not_found", "number")
+        if note["refunded_cents"] + amount_cents > note["refund_cents"]:
+            raise BillingRefused("refund_exceeds_due", "amount_cents")
+        refund = {
+            "amount_cents": amount_cents,
+            "refunded_on": refunded_on.isoformat(),
+            "reference": reference,
+            "recorded_at": self.clock(),
+        }
+        changed = await self.store.credit_notes.change(
+            {"_id": note["_id"], "refunded_cents": note["refunded_cents"]},
+            {"$inc": {"refunded_cents": amount_cents}, "$push": {"refunds": refund}},
+        )
+        if changed is None:  # another refund landed meanwhile: check the amount again
+            return await self.record_refund(number, amount_cents, refunded_on, reference)
+        return changed
+
+    # ------------------------------------------------------------------ cancellation, lapse
+
+    async def cancel(self, registration_id: str) -> None:
+        """A registration ended: credit its invoice under the refund policy."""
+        invoice = await self.store.invoices.get(invoice_id(registration_id))
+        if invoice is None:
+            # nothing invoiced yet; remember it, in case the invoice is on its way (a seat's
+            # pool closing travels on another key), then look once more
+            await self.store.remember_cancelled(registration_id, self.clock())
+            invoice = await self.store.invoices.get(invoice_id(registration_id))
+            if invoice is None:
+                return
+        if not invoice.get("numbering"):  # issuing was cut short: finish it, then credit
+            await self._number("FAC", invoice["_id"])
+            invoice = await self.store.invoices.get(invoice["_id"])
+        if invoice is not None and invoice["status"] in LIVE:
+            await self._credit(invoice, "cancelled")
+
+    async def _credit(self, invoice: Doc, reason: CreditReason) -> None:
+        percent = self.settings.cancellation_refund_percent if reason == "cancelled" else 100
+        credit = credit_for(totals_of(invoice), invoice["paid_cents"], percent)
+        draft = credit_note_draft(invoice, credit, reason, self.clock())
+        await self.store.credit_notes.insert_draft(draft)
+        await self._number("AV", draft["_id"])
+        status = "lapsed" if reason == "lapsed" else "cancelled"
+        await self.store.invoices.change(
+            {"_id": invoice["_id"], "credit_note_id": None},
+            {"$set": {"status": status, "credit_note_id": draft["_id"]}},
+        )
+
+    async def run_reminders(self) -> dict[str, int]:
+        """The daily run: reminders owed today, lapses, and what a crash left unfinished.
+        Safe to run twice: each step is conditional on the state it moves from."""
+        today = self.today()
+        done = {"reminded": 0, "lapsed": 0, "recovered": await self.recover()}
+        due = await self.store.invoices.find(
+            {"status": "issued", "due_on": {"$lte": today.isoformat()}}, limit=100_000
+        )
+        for invoice in due:
+            step = chase(
+                today, date.fromisoformat(invoice["due_on"]), invoice["reminders_sent"], self.policy
+            )
+            query = {
+                "_id": invoice["_id"],
+                "status": "issued",
+                "reminders_sent": invoice["reminders_sent"],
+            }
+            if isinstance(step, Remind):
+                event = self.mapper.invoice_overdue(invoice, step)
+                if await self.store.invoices.change(
+                    query,
+                    {"$set": {"reminders_sent": step.reminder, "reminded_on": today.isoformat()}},
+                    [event],
+                ):
+                    done["reminded"] += 1
+                    REMINDED.labels(str(step.reminder)).inc()
+            elif isinstance(step, Lapse):
+                lapsed = await self.store.invoices.change(
+                    query,
+                    {"$set": {"status": "lapsed", "lapsed_on": today.isoformat()}},
+                    [self.mapper.invoice_lapsed(invoice, today)],
+                )
+                if lapsed is not None:
+                    await self._credit(lapsed, "lapsed")
+                    done["lapsed"] += 1
+                    LAPSED.inc()
+        return done
+
+    # ------------------------------------------------------------------ erasure
+
+    async def erase(self, registration_id: str) -> None:
+        """Drop the contact person; keep the buyer and amounts the law wants kept ten years."""
+        now = self.clock()
+        await self.store.invoices.erase_contact(registration_id, now)
+        await self.store.credit_notes.erase_contact(registration_id, now)
+
+    # ------------------------------------------------------------------ reading
+
+    async def invoice_by_number(self, number: str) -> Doc:
+        invoice = await self.store.invoices.by_number(number)
+        if invoice is None:
+            raise BillingRefused("invoice_not_found", "number")
+        return invoice
+
+    async def credit_note_by_number(self, number: str) -> Doc:
+        note = await self.store.credit_notes.by_number(number)
+        if note is None:
+            raise BillingRefused("credit_note_not_found", "number")
+        return note
+
+    async def document_by_number(self, number: str) -> Doc:
+        """An invoice (FAC-…) or a credit note (AV-…), for a signed link."""
+        if number.startswith("AV-"):
+            return await self.credit_note_by_number(number)
+        return await self.invoice_by_number(number)
+
+    async def list_invoices(
+        self, registration_id: str | None, status: str | None, year: int | None
+    ) -> list[Doc]:
+        query: Doc = {}
+        if registration_id is not None:
+            query["registration_ids"] = registration_id
+        if status is not None:
+            query["status"] = status
+        if year is not None:
+            query["numbering.counter"] = f"FAC-{year}"
+        return await self.store.invoices.find(query, limit=10_000)
+
+    async def list_credit_notes(self, registration_id: str | None, year: int | None) -> list[Doc]:
+        query: Doc = {}
+        if registration_id is not None:
+            query["registration_ids"] = registration_id
+        if year is not None:
+            query["numbering.counter"] = f"AV-{year}"
+        return await self.store.credit_notes.find(query, limit=10_000)
+
+    async def documents_for_export(self) -> tuple[list[Doc], list[Doc]]:
+        invoices = await self.store.invoices.find({}, limit=1_000_000)
+        notes = await self.store.credit_notes.find({}, limit=1_000_000)
+        return invoices, notes

@@ -1,0 +1,1 @@
+"""The only code that talks to the billing database: one module per collection's concept."""
