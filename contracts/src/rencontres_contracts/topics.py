@@ -58,6 +58,16 @@ TOPICS: tuple[Topic, ...] = (
         description="Invoices issued and paid, credit notes; keyed by invoice.",
         event_types=("invoice.paid.v1",),
     ),
+    Topic(
+        name="notify.events",
+        partitions=3,
+        key="registration id",
+        retention_ms=30 * DAY_MS,
+        producers=("notify",),
+        consumers=("ops",),
+        description="TEMPORARY",
+        event_types=("delivery.sent.v1", "delivery.failed.v1"),
+    ),
 )
 
 
