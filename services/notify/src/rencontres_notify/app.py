@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from rencontres_contracts.events.registration import RegistrationSubmittedV1
+from rencontres_contracts.topics import subscriptions
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
@@ -15,7 +15,7 @@ from rencontres_kit.mongo import connect, ping
 from rencontres_kit.outbox import OutboxRelay
 
 from rencontres_notify.dispatcher import Dispatcher, Policy
-from rencontres_notify.handlers import handlers
+from rencontres_notify.handlers import router
 from rencontres_notify.notifier import Notifier
 from rencontres_notify.retry import Backoff
 from rencontres_notify.routes import staff, webhooks
@@ -85,8 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wake_outbox=lambda collection, doc_id: relay.wake(collection, doc_id),
     )
     notifier = Notifier(store, dispatcher, unsubscribe=settings.unsubscribe)
-    consumer = EventConsumer(settings.consumer_group, store.processed, publish, handlers(notifier))
-    subscribe(broker, consumer, [RegistrationSubmittedV1.topic], settings.consumer_group)
+    consumer = EventConsumer(
+        settings.consumer_group, store.processed, publish, router.bind(notifier)
+    )
+    subscribe(broker, consumer, subscriptions("notify"), settings.consumer_group)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

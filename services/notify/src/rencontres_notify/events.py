@@ -3,13 +3,14 @@
 from datetime import datetime
 from typing import Any
 
-from rencontres_contracts import new_event
+from rencontres_contracts import EventData, new_event
 from rencontres_contracts.events.notify import DeliveryFailedV1, DeliverySentV1
 from rencontres_kit.outbox import outbox_entry
 
 from rencontres_notify.deliveries import mask
 
-PUBLISHES = (DeliverySentV1, DeliveryFailedV1)
+PUBLISHES: tuple[type[EventData], ...] = (DeliverySentV1, DeliveryFailedV1)
+"""Every event type notify publishes; the catalog test compares it with `topics`."""
 SOURCE = "/notify"
 
 Doc = dict[str, Any]

@@ -1,22 +1,57 @@
-"""Event handlers: each event notify consumes goes to the notifier, which looks its messages
-up in the message table (`messages.py`); an erasure blanks the delivery log."""
+"""Event handlers, registered by the contract model they take: each one hands its event to the
+notifier, which finds its messages in the message table (`messages.py`) and records them; an
+erasure blanks the delivery log. Pool opened/joined carry no contact and are not routed here."""
 
 from typing import Any
 
 from rencontres_contracts import CloudEvent
-from rencontres_contracts.events.registration import RegistrationErasedV1
-from rencontres_kit.consumer import Handler
+from rencontres_contracts.events.billing import (
+    CreditNoteIssuedV1,
+    InvoiceIssuedV1,
+    InvoiceLapsedV1,
+    InvoiceOverdueV1,
+    PaymentReceivedV1,
+)
+from rencontres_contracts.events.pools import PoolClosedV1
+from rencontres_contracts.events.registration import (
+    ApplicationReviewedV1,
+    RegistrationCancelledV1,
+    RegistrationConfirmedV1,
+    RegistrationErasedV1,
+    RegistrationLinkRequestedV1,
+    RegistrationPromotedV1,
+    RegistrationReservedV1,
+    RegistrationSubmittedV1,
+)
+from rencontres_kit.handlers import EventRouter
 
-from rencontres_notify.messages import MESSAGES
 from rencontres_notify.notifier import Notifier
 
+router: EventRouter[Notifier] = EventRouter("notify")
 
-def handlers(notifier: Notifier) -> dict[str, Handler]:
-    async def on_message(event: CloudEvent[Any]) -> None:
-        await notifier.handle(event)
 
-    async def on_erased(event: CloudEvent[Any]) -> None:
-        data: RegistrationErasedV1 = event.data
-        await notifier.erase(data.registration_id)
+async def _record(event: CloudEvent[Any], notifier: Notifier) -> None:
+    await notifier.handle(event)
 
-    return {**{t: on_message for t in MESSAGES}, RegistrationErasedV1.event_type: on_erased}
+
+for _model in (
+    RegistrationSubmittedV1,
+    RegistrationPromotedV1,
+    RegistrationReservedV1,
+    RegistrationConfirmedV1,
+    RegistrationCancelledV1,
+    RegistrationLinkRequestedV1,
+    ApplicationReviewedV1,
+    PoolClosedV1,
+    InvoiceIssuedV1,
+    PaymentReceivedV1,
+    InvoiceOverdueV1,
+    InvoiceLapsedV1,
+    CreditNoteIssuedV1,
+):
+    router.on(_model)(_record)
+
+
+@router.on(RegistrationErasedV1)
+async def on_erased(event: CloudEvent[RegistrationErasedV1], notifier: Notifier) -> None:
+    await notifier.erase(event.data.registration_id)

@@ -11,12 +11,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rencontres_contracts.events.billing import (
+    CreditNoteIssuedV1,
+    InvoiceIssuedV1,
+    InvoiceLapsedV1,
+    InvoiceOverdueV1,
+    PaymentReceivedV1,
+)
 from rencontres_contracts.events.common import Contact
 from rencontres_contracts.events.pools import PoolClosedV1
 from rencontres_contracts.events.registration import (
     ApplicationReviewedV1,
     RegistrationCancelledV1,
     RegistrationConfirmedV1,
+    RegistrationLinkRequestedV1,
     RegistrationPromotedV1,
     RegistrationReservedV1,
     RegistrationSubmittedV1,
@@ -62,6 +70,8 @@ def _submitted(data: RegistrationSubmittedV1) -> list[Recipient]:
 
 def _cancelled(data: RegistrationCancelledV1) -> list[Recipient]:
     if data.reason == "erased":  # the person asked to be forgotten, not to be written to
+        return []
+    if data.reason == "unpaid":  # invoice.lapsed.v1 tells them, with the invoice
         return []
     return _contact_of(data)
 
@@ -124,5 +134,36 @@ MESSAGES: dict[str, Message] = {
     ),
     PoolClosedV1.event_type: Message(
         "pool.closed.v1", ("email",), _pool_members, description="shared stand closed: each share"
+    ),
+    RegistrationLinkRequestedV1.event_type: Message(
+        "registration.link_requested.v1",
+        ("email",),
+        _contact_of,
+        description="an email already registered was entered again: its private link, to it",
+    ),
+    InvoiceIssuedV1.event_type: Message(
+        "invoice.issued.v1",
+        ("email",),
+        _contact_of,
+        description="invoice issued: totals, signed link to the PDF, payment instructions",
+    ),
+    PaymentReceivedV1.event_type: Message(
+        "payment.received.v1", ("email",), _contact_of, description="payment received, balance"
+    ),
+    InvoiceOverdueV1.event_type: Message(
+        "invoice.overdue.v1",
+        ("email", "sms"),
+        _contact_of,
+        transactional=False,
+        description="payment reminder, first or second, with the lapse date",
+    ),
+    InvoiceLapsedV1.event_type: Message(
+        "invoice.lapsed.v1",
+        ("email", "sms"),
+        _contact_of,
+        description="reservation lapsed for non-payment",
+    ),
+    CreditNoteIssuedV1.event_type: Message(
+        "credit_note.issued.v1", ("email",), _contact_of, description="credit note, refund"
     ),
 }

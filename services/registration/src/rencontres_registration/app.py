@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from rencontres_contracts.events.billing import InvoicePaidV1
+from rencontres_contracts.topics import subscriptions
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
@@ -17,7 +17,7 @@ from rencontres_kit.outbox import OutboxRelay
 from rencontres_registration import routes, staff, web
 from rencontres_registration.catalog import load_catalog
 from rencontres_registration.domain import RegistrationRefused, TransitionRefused
-from rencontres_registration.handlers import handlers
+from rencontres_registration.handlers import router
 from rencontres_registration.security import BodySizeLimit, NoControlCharacters, RateLimit
 from rencontres_registration.service import Registrations
 from rencontres_registration.settings import Settings
@@ -40,9 +40,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = RegistrationStore(db, relay.wake)
     registrations = Registrations(catalog, store, settings.public_base_url)
     consumer = EventConsumer(
-        settings.consumer_group, db["processed_events"], publisher(broker), handlers(registrations)
+        settings.consumer_group,
+        db["processed_events"],
+        publisher(broker),
+        router.bind(registrations),
     )
-    subscribe(broker, consumer, [InvoicePaidV1.topic], settings.consumer_group)
+    subscribe(broker, consumer, subscriptions("registration"), settings.consumer_group)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
