@@ -38,6 +38,7 @@ from rencontres_contracts.events.registration import (
     RegistrationReservedV1,
     RegistrationSubmittedV1,
 )
+from rencontres_notify import sms
 from rencontres_notify.handlers import router
 from rencontres_notify.messages import MESSAGES
 from rencontres_notify.rendering import has_template, render_email, render_sms, when
@@ -511,3 +512,28 @@ def test_reminders_one_and_two_and_the_credit_reasons_differ(language: str) -> N
         for r in ("cancelled", "lapsed", "correction")
     }
     assert len({n.text for n in notes.values()}) == 3
+
+
+LONG_NAME = "Marie-Hélène de La Tour d'Auvergne-Lauraguais, directrice des ressources humaines"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "build", "kwargs", "language"),
+    [
+        pytest.param(t, b, k, lang, id=f"{name}-{lang}")
+        for (name, t, b, k), lang in itertools.product(VARIANTS, LANGUAGES)
+        if t in WITH_SMS
+    ],
+)
+def test_every_sms_fits_in_two_segments_with_long_realistic_values(
+    event_type: str, build: Callable[..., dict[str, Any]], kwargs: dict[str, Any], language: str
+) -> None:
+    context = {
+        **build(language, LONG_NAME, **kwargs),
+        "reference": "RC-7KX4-Q2M9-W8ZT",  # longer than any reference registration makes
+        "invoice_number": "FAC-2027-" + "9" * 23,
+        "balance_cents": 99_999_999,
+        "edition_names": ["IMT Mines Alès, mercredi 17 novembre 2027"] * 2,
+    }
+    text = render_sms(event_type, language, context)
+    assert sms.segments(text) <= sms.MAX_SEGMENTS, (sms.encoding(text), len(text), text)

@@ -33,6 +33,7 @@ def policy_of(settings: Settings) -> Policy:
             window=timedelta(hours=settings.retry_window_hours),
         ),
         sms_daily_cap=settings.sms_daily_cap,
+        quiet=(settings.sms_quiet_start, settings.sms_quiet_end),
         poll_interval=settings.dispatch_poll_seconds,
         concurrency=settings.dispatch_concurrency,
     )

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Gauge
@@ -59,6 +59,7 @@ class Policy:
     lease: timedelta = timedelta(seconds=60)
     backoff: Backoff = field(default_factory=Backoff)
     sms_daily_cap: int = 5
+    quiet: tuple[time, time] = (time(21, 0), time(8, 0))
     poll_interval: float = 1.0
     batch: int = 200
     concurrency: int = 8
@@ -158,7 +159,7 @@ class Dispatcher:
         if await self.store.opted_out(number):
             await self.store.suppressed(doc["_id"], "opted out (STOP)", now)
             return "suppressed"
-        morning = sms.quiet_until(now)
+        morning = sms.quiet_until(now, *self.policy.quiet)
         if morning is not None:
             await self.store.defer(doc["_id"], token, morning.astimezone(UTC), "quiet hours")
             return "pending"

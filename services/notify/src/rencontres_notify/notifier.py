@@ -64,7 +64,7 @@ class Notifier:
             if to is None:  # no number, no consent, or not a phone number: email only
                 return None
             content = {"text": render_sms(message.template, language, recipient.context)}
-            due = (sms.quiet_until(now) or now).astimezone(UTC)
+            due = (sms.quiet_until(now, *self.dispatcher.policy.quiet) or now).astimezone(UTC)
         return {
             "_id": delivery_id(event.id, channel, recipient.key),
             "registration_id": recipient.registration_ids[0],

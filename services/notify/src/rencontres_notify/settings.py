@@ -1,5 +1,6 @@
 """Notify settings, from `NOTIFY_*` environment variables (shared infra names too)."""
 
+from datetime import time
 from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
@@ -65,6 +66,9 @@ class Settings(BaseSettings):
     """Transient failures are retried for this long after the delivery was recorded."""
     dispatch_poll_seconds: float = 1.0
     dispatch_concurrency: int = 8
+    sms_quiet_start: time = time(21, 0)
+    sms_quiet_end: time = time(8, 0)
+    """No SMS leaves between these Europe/Paris wall-clock times: it waits for the end."""
     sms_daily_cap: int = 5
     """At most this many SMS per number per Paris day; more are suppressed (email goes on)."""
 

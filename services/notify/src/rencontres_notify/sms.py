@@ -58,7 +58,10 @@ def e164(number: str, region: str = "FR") -> str | None:
 def quiet_until(
     now: datetime, start: time = time(21, 0), end: time = time(8, 0)
 ) -> datetime | None:
-    """When quiet hours end if `now` falls in them (Europe/Paris wall clock), else None."""
+    """When quiet hours end if `now` falls in them (Europe/Paris wall clock), else None.
+    `start == end` means no quiet hours."""
+    if start == end:
+        return None
     local = now.astimezone(PARIS)
     clock = local.time()
     if end <= clock < start:
