@@ -2,6 +2,7 @@
 catcher and SMS sink (or to servers a test starts), a clock tests move, and readers of what
 the sinks received and of dead-letter topics."""
 
+import asyncio
 import json
 import socket
 import uuid
@@ -20,6 +21,8 @@ from rencontres_notify.notifier import Notifier
 from rencontres_notify.retry import Backoff
 from rencontres_notify.senders import EmailSender, SinkSms
 from rencontres_notify.store import DeliveryStore
+
+from tests.helpers import eventually
 
 FROM = "Rencontres Entreprises <forum@rencontres.example>"
 FAST = Policy(
@@ -121,14 +124,16 @@ async def sms_to(http: httpx.AsyncClient, endpoints: Endpoints, phone: str) -> l
 
 async def dead_letters(endpoints: Endpoints, topic: str, delivery_id: str) -> list[Any]:
     """Records of `topic` whose `x-delivery-id` header is `delivery_id`, read from the start."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=endpoints.kafka_bootstrap_servers)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
-        await consumer.topics()  # loads the metadata
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        consumer.assign(parts)
+        parts = await eventually(lambda: _assigned(consumer))
         ends = await consumer.end_offsets(parts)
-        await consumer.seek_to_beginning(*parts)
         found = []
         for part in parts:
             while await consumer.position(part) < ends[part]:
@@ -136,12 +141,16 @@ async def dead_letters(endpoints: Endpoints, topic: str, delivery_id: str) -> li
                 for record in batch.get(part, []):
                     headers = {k: v.decode() for k, v in record.headers}
                     if headers.get("x-delivery-id") == delivery_id:
-                        found.append(
-                            {"headers": headers, "value": json.loads(record.value or b"{}")}
-                        )
+                        value = json.loads(record.value or b"{}")
+                        found.append({"headers": headers, "value": value})
         return found
     finally:
         await consumer.stop()
+
+
+async def _assigned(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    await asyncio.sleep(0.05)
+    return list(consumer.assignment())
 
 
 def free_port() -> int:

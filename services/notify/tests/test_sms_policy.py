@@ -120,7 +120,11 @@ async def test_stop_opts_a_number_out_of_every_later_sms_and_email_goes_on(
     try:
         await eventually(lambda: sms_to(http, endpoints, phone))
     except AssertionError:
-        print("DEBUG", await service.for_registration(first.subject), await mails_to(http, endpoints.sinks_url, email))
+        print(
+            "DEBUG",
+            await service.for_registration(first.subject),
+            await mails_to(http, endpoints.sinks_url, email),
+        )
         raise
 
     # the provider's inbound webhook, as Twilio posts it (form fields From and Body)
@@ -148,9 +152,7 @@ async def test_stop_opts_a_number_out_of_every_later_sms_and_email_goes_on(
     rows = {row["channel"]: row for row in log.json()}
     assert rows["sms"]["status"] == "suppressed" and rows["email"]["status"] == "sent"
     assert (
-        rows["email"]["to"] == "s***@example.fr"
-        and phone not in log.text
-        and email not in log.text
+        rows["email"]["to"] == "s***@example.fr" and phone not in log.text and email not in log.text
     )
     assert (
         await http.get(f"{urls['notify']}/api/staff/deliveries", params={"registration_id": "x"})

@@ -41,8 +41,8 @@ ATTEMPTS = Counter(
 )
 RESENDS = Counter(
     "notify_possible_resends_total",
-    "Deliveries taken over after their lease ran out: the earlier attempt may have been accepted, "
-    "so a second copy (same Message-ID or provider key) may leave",
+    "Attempts after one that may have got through (its lease ran out, or it timed out without an "
+    "answer): a second copy may leave, with the same Message-ID or provider key",
     ["channel"],
 )
 DUE = Gauge(
@@ -135,8 +135,8 @@ class Dispatcher:
         if before is None:
             return None
         channel = before["channel"]
-        if before["status"] == "sending":
-            RESENDS.labels(channel).inc()
+        if before["status"] == "sending" or before.get("maybe_sent"):
+            RESENDS.labels(channel).inc()  # the earlier attempt may have got through
         doc = {**before, "attempts": before.get("attempts", 0) + 1, "status": "sending"}
         if channel == "sms":
             held = await self._sms_policy(doc, token, now)
@@ -198,7 +198,7 @@ class Dispatcher:
             created = created if created.tzinfo else created.replace(tzinfo=UTC)
             at = self.policy.backoff.next_attempt(doc["attempts"], created, now)
             if at is not None:
-                await self.store.retry(doc["_id"], token, at, exc.reason, now)
+                await self.store.retry(doc["_id"], token, at, exc.reason, now, exc.maybe_delivered)
                 return "retrying"
             reason = f"gave up after {doc['attempts']} attempts: {exc.reason}"
         else:

@@ -18,14 +18,17 @@ Kind = Literal["transient", "permanent"]
 class SendError(Exception):
     """What a sender raises: the reason, already classified."""
 
-    def __init__(self, kind: Kind, reason: str) -> None:
+    def __init__(self, kind: Kind, reason: str, *, maybe_delivered: bool = False) -> None:
         super().__init__(reason)
         self.kind: Kind = kind
         self.reason = reason[:500]
+        self.maybe_delivered = maybe_delivered
+        """No clear answer (a timeout, a dropped connection): the server may have taken the
+        message, so the next attempt may be a second copy."""
 
 
-def transient(reason: str) -> SendError:
-    return SendError("transient", reason)
+def transient(reason: str, *, maybe_delivered: bool = False) -> SendError:
+    return SendError("transient", reason, maybe_delivered=maybe_delivered)
 
 
 def permanent(reason: str) -> SendError:

@@ -104,9 +104,12 @@ class EmailSender:
         except aiosmtplib.SMTPResponseException as exc:
             await _reset(client, exc.code)
             raise SendError(smtp_kind(exc.code), f"SMTP {exc.code}: {exc.message}") from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        except (aiosmtplib.SMTPConnectError, ConnectionRefusedError) as exc:
             client.close()
             raise transient(f"SMTP {type(exc).__name__}: {exc}") from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            client.close()  # no clear answer: the server may have taken the message
+            raise transient(f"SMTP {type(exc).__name__}: {exc}", maybe_delivered=True) from exc
         finally:
             self._idle.put_nowait(client)
 
@@ -146,8 +149,10 @@ class SmsProvider(Protocol):
 async def _post(client: httpx.AsyncClient, url: str, **kwargs: object) -> httpx.Response:
     try:
         response = await client.post(url, timeout=10, **kwargs)  # type: ignore[arg-type]
-    except httpx.TransportError as exc:
+    except httpx.ConnectError as exc:
         raise transient(f"SMS provider {type(exc).__name__}: {exc}") from exc
+    except httpx.TransportError as exc:  # sent, no answer: the provider may have taken it
+        raise transient(f"SMS provider {type(exc).__name__}: {exc}", maybe_delivered=True) from exc
     if response.is_success:
         return response
     raise SendError(

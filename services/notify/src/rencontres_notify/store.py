@@ -76,11 +76,19 @@ class DeliveryStore:
         return await self._final(delivery_id, "sent", now, {"sent_at": now, **extra}, event)
 
     async def retry(
-        self, delivery_id: str, token: str, at: datetime, error: str, now: datetime
+        self,
+        delivery_id: str,
+        token: str,
+        at: datetime,
+        error: str,
+        now: datetime,
+        maybe_sent: bool,
     ) -> None:
+        """Schedule the next attempt; `maybe_sent` when this one may have got through."""
+        fields = {"status": "retrying", "due_at": at, "last_error": error, "updated_at": now}
         await self.deliveries.update_one(
             {"_id": delivery_id, "lease": token},
-            {"$set": {"status": "retrying", "due_at": at, "last_error": error, "updated_at": now}},
+            {"$set": {**fields, "maybe_sent": maybe_sent}},
         )
 
     async def failed(self, delivery_id: str, error: str, now: datetime, event: Entry) -> bool:
