@@ -62,13 +62,15 @@ def create_app(directory: Path) -> tuple[FastAPI, mailbox.Maildir]:
     sms_log = directory / "sms.jsonl"
     app = FastAPI(title="Rencontres local mail and SMS sink")
 
+    parsed: dict[str, dict[str, Any]] = {}  # a Maildir message never changes: parse it once
+
     def messages() -> list[dict[str, Any]]:
         keys = sorted(maildir.keys())  # Maildir keys start with the delivery time
-        found = []
         for key in keys:
-            with maildir.get_file(key) as fh:
-                found.append(_summary(key, fh.read()))
-        return found
+            if key not in parsed:
+                with maildir.get_file(key) as fh:
+                    parsed[key] = _summary(key, fh.read())
+        return [parsed[key] for key in keys]
 
     def sms() -> list[dict[str, Any]]:
         if not sms_log.exists():
@@ -83,6 +85,7 @@ def create_app(directory: Path) -> tuple[FastAPI, mailbox.Maildir]:
     @app.delete("/api/messages", status_code=204)
     async def clear_messages() -> None:
         maildir.clear()
+        parsed.clear()
 
     @app.post("/sms/send", status_code=202)
     async def send_sms(request: Request) -> dict[str, str]:

@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publish,
         settings.consumer_group,
         policy_of(settings),
-        wake_outbox=lambda collection, doc_id: relay.wake(collection, doc_id),
+        wake_outbox=relay.wake,
     )
     notifier = Notifier(store, dispatcher, unsubscribe=settings.unsubscribe)
     consumer = EventConsumer(

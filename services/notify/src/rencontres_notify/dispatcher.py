@@ -75,7 +75,7 @@ class Dispatcher:
         group: str,
         policy: Policy = Policy(),
         clock: Clock = utcnow,
-        wake_outbox: Callable[[str, str], None] = lambda collection, doc_id: None,
+        wake_outbox: Callable[[str, str, list[Doc]], None] = lambda name, doc_id, outbox: None,
     ) -> None:
         self.store, self.email, self.sms = store, email, sms_provider
         self._publish, self._group, self.policy, self.now = publish, group, policy, clock
@@ -149,8 +149,9 @@ class Dispatcher:
             return await self._failure(doc, token, exc)
         ATTEMPTS.labels(channel, "sent").inc()
         done = self.now()
-        if await self.store.sent(delivery_id, done, extra, events.sent_entry(doc, done)):
-            self._wake_outbox(self.store.deliveries.name, delivery_id)
+        entry = events.sent_entry(doc, done)
+        if await self.store.sent(delivery_id, done, extra, entry):
+            self._wake_outbox(self.store.deliveries.name, delivery_id, [entry])
         return "sent"
 
     async def _sms_policy(self, doc: Doc, token: str, now: datetime) -> str | None:
@@ -205,7 +206,7 @@ class Dispatcher:
             reason = exc.reason
         entry = events.failed_entry(doc, now, reason, exc.kind == "permanent")
         if await self.store.failed(doc["_id"], reason, now, entry):
-            self._wake_outbox(self.store.deliveries.name, doc["_id"])
+            self._wake_outbox(self.store.deliveries.name, doc["_id"], [entry])
             await self.flush_dead_letters()
         return "failed"
 

@@ -114,12 +114,10 @@ class DeliveryStore:
         if event is not None:
             update["$push"] = {OUTBOX_FIELD: event}
             update["$set"][OWED_FIELD] = True
-        result = await self.deliveries.find_one_and_update(
-            {"_id": delivery_id, "status": {"$nin": list(FINAL)}},
-            update,
-            return_document=ReturnDocument.AFTER,
+        result = await self.deliveries.update_one(
+            {"_id": delivery_id, "status": {"$nin": list(FINAL)}}, update
         )
-        return result is not None
+        return result.modified_count == 1
 
     async def dead_letters_owed(self, limit: int = 50) -> list[Doc]:
         return await self.deliveries.find({"dead_letter_owed": True}).limit(limit).to_list()
