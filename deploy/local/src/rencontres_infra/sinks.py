@@ -1,8 +1,11 @@
 """A local SMTP catcher and SMS sink that tests and people can read.
 
 One process: an SMTP server (aiosmtpd) that writes every message into a Maildir, and an HTTP
-server with the SMS provider's `POST /sms/send`, a JSON API (`/api/messages`, `/api/sms`) and a
-plain page at `/` listing both. Nothing is ever sent further.
+server with two SMS provider APIs: the sink's own `POST /sms/send` (JSON) and Twilio's shape
+(`POST /2010-04-01/Accounts/{sid}/Messages.json`, basic auth, form body, 201 with a `sid`,
+error 21211 for an invalid number), both calling the sender's status callback back with
+`delivered`; a JSON API (`/api/messages`, `/api/sms`) and a page at `/` listing both. Nothing
+is ever sent further.
 
     python -m rencontres_infra.sinks --smtp-port 1025 --http-port 1080 --dir DIR
 """
@@ -13,15 +16,23 @@ import email
 import email.policy
 import json
 import mailbox
+import re
+import secrets
+import uuid
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import httpx
 import uvicorn
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_basic = HTTPBasic(auto_error=False)
 
 
 class MaildirHandler:
@@ -57,6 +68,15 @@ def _summary(key: str, raw: bytes) -> dict[str, Any]:
     }
 
 
+async def _status_callback(url: str, sid: str) -> None:
+    await asyncio.sleep(0.2)
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            await client.post(url, data={"MessageSid": sid, "MessageStatus": "delivered"})
+    except httpx.HTTPError:
+        pass  # a provider retries or gives up; the sink gives up
+
+
 def create_app(directory: Path) -> tuple[FastAPI, mailbox.Maildir]:
     maildir = mailbox.Maildir(directory / "mail", create=True)
     sms_log = directory / "sms.jsonl"
@@ -87,15 +107,48 @@ def create_app(directory: Path) -> tuple[FastAPI, mailbox.Maildir]:
         maildir.clear()
         parsed.clear()
 
+    callbacks: set[asyncio.Task[None]] = set()
+
+    def record_sms(entry: dict[str, Any], callback: str | None) -> str:
+        sid = "SM" + uuid.uuid4().hex
+        entry = {**entry, "id": sid, "received_at": datetime.now(UTC).isoformat()}
+        with sms_log.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        if callback:  # as a provider does, a moment later and out of band
+            task = asyncio.create_task(_status_callback(callback, sid))
+            callbacks.add(task)
+            task.add_done_callback(callbacks.discard)
+        return sid
+
     @app.post("/sms/send", status_code=202)
     async def send_sms(request: Request) -> dict[str, str]:
         body = await request.json()
         if not isinstance(body, dict) or not body.get("to") or not body.get("text"):
             raise HTTPException(422, "expected JSON with 'to' and 'text'")
-        entry = {**body, "received_at": datetime.now(UTC).isoformat()}
-        with sms_log.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        return {"status": "accepted"}
+        sid = record_sms({**body, "provider": "sink"}, body.get("status_callback"))
+        return {"status": "accepted", "id": sid}
+
+    @app.post("/2010-04-01/Accounts/{account_sid}/Messages.json", status_code=201)
+    async def twilio_send(
+        account_sid: str,
+        credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+        To: Annotated[str, Form()],
+        From: Annotated[str, Form()],
+        Body: Annotated[str, Form()],
+        StatusCallback: Annotated[str | None, Form()] = None,
+    ) -> Any:
+        if (
+            credentials is None
+            or not credentials.password
+            or not secrets.compare_digest(credentials.username, account_sid)
+        ):
+            return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
+        if not E164.match(To):
+            message = f"The 'To' number {To} is not a valid phone number."
+            return JSONResponse({"code": 21211, "message": message, "status": 400}, 400)
+        entry = {"to": To, "from": From, "text": Body, "provider": "twilio"}
+        sid = record_sms(entry, StatusCallback)
+        return {"sid": sid, "status": "queued", "to": To, "from": From, "body": Body}
 
     @app.get("/api/sms")
     async def list_sms(to: str | None = None) -> list[dict[str, Any]]:

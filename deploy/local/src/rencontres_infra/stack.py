@@ -245,6 +245,7 @@ class Stack:
                 **self.endpoints.env(),
                 f"{name.upper()}_PORT": str(port),
                 "REGISTRATION_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.registration}",
+                "NOTIFY_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.notify}",
                 **(extra_env or {}),
             }
             log = None if log_to_terminal else self.logs / f"{name}.log"
