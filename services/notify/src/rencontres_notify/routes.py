@@ -1,17 +1,34 @@
 """HTTP: the staff delivery log, and the SMS provider's webhooks (status callback, inbound)."""
 
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, status
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from rencontres_notify import sms
 from rencontres_notify.deliveries import Channel, Status, mask
 from rencontres_notify.deps import StaffDep, StoreDep
+from rencontres_notify.preview import Preview, UnknownMessage, preview
 
 staff = APIRouter(prefix="/api/staff", tags=["staff"])
 webhooks = APIRouter(prefix="/webhooks/sms", tags=["sms provider"])
+
+
+Language = Literal["fr", "en"]
+
+
+class PreviewOut(BaseModel):
+    event_type: str
+    template: str
+    language: Language
+    subject: str
+    text: str
+    html: str
+    sms: str | None
+    sms_segments: int | None
 
 
 class DeliveryOut(BaseModel):
@@ -84,3 +101,26 @@ async def inbound(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "From: not a phone number")
     if sms.is_stop(Body):
         await store.opt_out(number, datetime.now(UTC))
+
+
+@staff.get("/preview/{event_type}")
+async def preview_message(
+    event_type: str, _: StaffDep, language: Annotated[Language, Query()] = "fr"
+) -> PreviewOut:
+    """A message rendered with the contract's sample data: subject, text, HTML and SMS."""
+    return PreviewOut(**asdict(_preview(event_type, language)))
+
+
+@staff.get("/preview/{event_type}/email.html", response_class=HTMLResponse)
+async def preview_html(
+    event_type: str, _: StaffDep, language: Annotated[Language, Query()] = "fr"
+) -> str:
+    """The email's HTML part as the recipient's mail client shows it."""
+    return _preview(event_type, language).html
+
+
+def _preview(event_type: str, language: str) -> Preview:
+    try:
+        return preview(event_type, language)
+    except UnknownMessage as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{exc.code}: {event_type}") from exc
