@@ -112,3 +112,32 @@ def test_every_event_type_routed_to_notify_has_a_row_in_the_message_table() -> N
     speaks = consumed_by("notify") - {"registration.erased.v1"}
     assert set(MESSAGES) == speaks
     assert router.event_types == consumed_by("notify")
+
+
+def test_twilio_webhooks_are_refused_unless_signed_with_the_auth_token() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from rencontres_notify.routes import webhooks
+    from rencontres_notify.senders import twilio_signature
+    from rencontres_notify.settings import Settings
+
+    settings = Settings(
+        sms_provider="twilio",
+        twilio_account_sid="AC1",
+        twilio_auth_token="tok",
+        public_base_url="https://notify.example",
+    )
+    app = FastAPI()
+    app.state.settings = settings
+    app.state.deliveries = None  # a refused request never reaches the store
+    app.include_router(webhooks)
+    client = TestClient(app)
+    form = {"From": "+33612345678", "Body": "STOP"}
+    url = "https://notify.example/webhooks/sms/inbound"
+    assert client.post("/webhooks/sms/inbound", data=form).status_code == 403
+    forged = {"X-Twilio-Signature": twilio_signature("not-the-token", url, form)}
+    assert client.post("/webhooks/sms/inbound", data=form, headers=forged).status_code == 403
+    assert twilio_signature("tok", url, form) != twilio_signature("tok", url + "?x=1", form)
+    assert twilio_signature("tok", url, form) != twilio_signature(
+        "tok", url, {**form, "Body": "GO"}
+    )

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from rencontres_notify import sms
 from rencontres_notify.deliveries import Channel, Status, mask
-from rencontres_notify.deps import StaffDep, StoreDep
+from rencontres_notify.deps import ProviderSignedDep, StaffDep, StoreDep
 from rencontres_notify.preview import Preview, UnknownMessage, preview
 
 staff = APIRouter(prefix="/api/staff", tags=["staff"])
@@ -83,6 +83,7 @@ async def status_callback(
     delivery_id: Annotated[str, Query(min_length=1, max_length=200)],
     MessageStatus: Annotated[str, Form(max_length=40)],
     store: StoreDep,
+    _: ProviderSignedDep,
 ) -> None:
     """The provider's status callback (Twilio: `MessageStatus` queued/sent/delivered/failed…)."""
     if not await store.provider_status(delivery_id, MessageStatus, datetime.now(UTC)):
@@ -94,6 +95,7 @@ async def inbound(
     From: Annotated[str, Form(min_length=1, max_length=40)],
     Body: Annotated[str, Form(max_length=1600)],
     store: StoreDep,
+    _: ProviderSignedDep,
 ) -> None:
     """An SMS someone sent back: STOP (ARRET, …) opts their number out of every later SMS."""
     number = sms.e164(From)

@@ -2,6 +2,9 @@
 API (the local sink's, or Twilio's). Every failure leaves as a classified `SendError`."""
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
@@ -204,3 +207,11 @@ class TwilioSms:
             form["StatusCallback"] = f"{self._callback}?delivery_id={out.delivery_id}"
         response = await _post(self._client, self._url, data=form, auth=self._auth)
         return str(response.json().get("sid") or "") or None
+
+
+def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """Twilio's `X-Twilio-Signature`: base64 HMAC-SHA1, keyed by the auth token, of the full
+    URL followed by every POST parameter's name and value, sorted by name."""
+    payload = url + "".join(name + params[name] for name in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()

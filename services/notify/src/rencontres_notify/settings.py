@@ -81,6 +81,11 @@ class Settings(BaseSettings):
                 "set NOTIFY_STAFF_TOKEN (32+ characters): the development token is refused"
                 " in production"
             )
+        if self.environment == "production" and self.sms_provider == "sink":
+            raise ValueError(
+                "set NOTIFY_SMS_PROVIDER=twilio in production: the local sink's webhooks are"
+                " not signed"
+            )
         if self.sms_provider == "twilio" and not (
             self.twilio_account_sid and self.twilio_auth_token
         ):
