@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from prometheus_client import Counter, Gauge
@@ -81,11 +82,14 @@ class Dispatcher:
         self._publish, self._group, self.policy, self.now = publish, group, policy, clock
         self._wake_outbox = wake_outbox
         self._wakeup = asyncio.Event()
+        self._hints: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(policy.concurrency)
         self._domain = domain_of(email.mail_from)
 
-    def wake(self) -> None:
+    def wake(self, *delivery_ids: str) -> None:
+        """Try these (just recorded) soon, without waiting for the next scan of due ones."""
+        self._hints.update(delivery_ids)
         self._wakeup.set()
 
     def start(self) -> None:
@@ -97,13 +101,21 @@ class Dispatcher:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
+        """Hinted deliveries at once; every `poll_interval` a scan of everything due (retries,
+        deferred SMS, leases run out, what another replica recorded) and owed dead letters."""
+        last_scan = 0.0
         while True:
+            busy = False
             try:
-                busy = await self.run_once()
+                if self._hints:
+                    hinted, self._hints = self._hints, set()
+                    await asyncio.gather(*(self._guarded(i) for i in hinted))
+                if monotonic() - last_scan >= self.policy.poll_interval:
+                    busy = await self.run_once()
+                    last_scan = 0.0 if busy else monotonic()
             except Exception:
                 log.exception("dispatcher pass failed; will try again")
-                busy = False
-            if busy:
+            if busy or self._hints:
                 continue
             self._wakeup.clear()
             try:

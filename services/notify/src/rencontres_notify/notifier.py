@@ -32,16 +32,16 @@ class Notifier:
     async def handle(self, event: CloudEvent[Any]) -> int:
         """Record the deliveries the event's row asks for; how many were new."""
         message = MESSAGES[event.type]
-        recorded = 0
+        recorded = []
         for recipient in message.recipients(event.data):
             for channel in message.channels:
                 if channel in recipient.channels:
                     doc = self._delivery(event, message, recipient, channel)
                     if doc is not None and await self.store.record(doc):
-                        recorded += 1
+                        recorded.append(doc["_id"])
         if recorded:
-            self.dispatcher.wake()
-        return recorded
+            self.dispatcher.wake(*recorded)
+        return len(recorded)
 
     async def erase(self, registration_id: str) -> int:
         return await self.store.erase(registration_id, self.now())
