@@ -71,6 +71,38 @@ def _summary(key: str, raw: bytes) -> dict[str, Any]:
     }
 
 
+PAGE_SIZE = 200
+SHOWN_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe",
+                 "X-Rencontres-Delivery")  # fmt: skip
+
+
+def _mail_html(m: dict[str, Any]) -> str:
+    headers = "".join(
+        f"<tr><th>{escape(h)}</th><td>{escape(m['headers'][h])}</td></tr>"
+        for h in SHOWN_HEADERS
+        if h in m["headers"]
+    )
+    html = (
+        f"<iframe sandbox srcdoc='{escape(m['html'], quote=True)}' title='HTML part'></iframe>"
+        if m["html"]
+        else ""
+    )
+    return (
+        f"<details><summary><span>{escape(m['date'])}</span><span>{escape(m['envelope_to'])}"
+        f"</span><strong>{escape(m['subject'])}</strong></summary><table>{headers}</table>"
+        f"{html}<pre>{escape(m['text'])}</pre></details>"
+    )
+
+
+def _sms_row(s: dict[str, Any]) -> str:
+    text = str(s.get("text", ""))
+    who = f"{s.get('provider', 'sink')}, {s.get('reference') or s.get('id', '')}"
+    return (
+        f"<tr><td>{escape(str(s.get('received_at', '')))}</td><td>{escape(str(s['to']))}</td>"
+        f"<td>{escape(text)}</td><td>{len(text)} characters</td><td>{escape(who)}</td></tr>"
+    )
+
+
 async def _status_callback(url: str, sid: str, token: str | None = None) -> None:
     """POST the status as the provider does; signed like Twilio when we know its auth token."""
     await asyncio.sleep(0.2)
@@ -166,22 +198,23 @@ def create_app(directory: Path) -> tuple[FastAPI, mailbox.Maildir]:
 
     @app.get("/", response_class=HTMLResponse)
     async def page() -> str:
-        rows = "".join(
-            f"<tr><td>{escape(m['date'])}</td><td>{escape(m['envelope_to'])}</td>"
-            f"<td>{escape(m['subject'])}</td><td><pre>{escape(m['text'])}</pre></td></tr>"
-            for m in reversed(messages())
-        )
-        texts = "".join(
-            f"<tr><td>{escape(s['received_at'])}</td><td>{escape(str(s['to']))}</td>"
-            f"<td>{escape(str(s['text']))}</td></tr>"
-            for s in reversed(sms())
-        )
+        """Each email as it will arrive (its HTML part rendered, sandboxed, next to its text
+        and headers), newest first; each SMS with its length in characters and segments."""
+        mails = "".join(_mail_html(m) for m in list(reversed(messages()))[:PAGE_SIZE])
+        texts = "".join(_sms_row(s) for s in list(reversed(sms()))[:PAGE_SIZE])
         return (
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            "<title>Local mail and SMS</title></head><body><h1>Emails</h1>"
-            "<table border='1'><tr><th>Date</th><th>To</th><th>Subject</th><th>Text</th></tr>"
-            f"{rows}</table><h1>SMS</h1><table border='1'><tr><th>Received</th><th>To</th>"
-            f"<th>Text</th></tr>{texts}</table></body></html>"
+            "<title>Local mail and SMS</title><style>"
+            "body{font-family:sans-serif;margin:1.5rem;max-width:70rem}"
+            "details{border:1px solid #ccc;border-radius:6px;margin:.4rem 0;padding:.4rem .8rem}"
+            "summary{cursor:pointer}summary span{color:#555;margin-right:1rem}"
+            "iframe{width:100%;height:24rem;border:1px solid #ddd;background:#fff}"
+            "pre{white-space:pre-wrap;background:#f6f6f6;padding:.6rem}"
+            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;"
+            "text-align:left;vertical-align:top}</style></head><body>"
+            f"<h1>Emails ({len(maildir)})</h1>{mails}"
+            f"<h1>SMS</h1><table><tr><th>Received</th><th>To</th><th>Text</th>"
+            f"<th>Length</th><th>Provider, reference</th></tr>{texts}</table></body></html>"
         )
 
     return app, maildir
