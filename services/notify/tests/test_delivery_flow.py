@@ -3,6 +3,7 @@ copy per message and channel, a Message-ID derived from the delivery id alone, a
 SMS only with consent, and a lease that keeps a second sender off a delivery in flight."""
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -91,7 +92,7 @@ async def test_no_sms_without_consent_even_with_a_phone(
 
 async def test_a_delivery_in_flight_is_not_claimed_again_until_its_lease_runs_out(
     notifier: Notifier,
-    dispatcher: Dispatcher,
+    make_dispatcher: Callable[..., Dispatcher],
     store: DeliveryStore,
     clock: Clock,
     http: httpx.AsyncClient,
@@ -99,19 +100,21 @@ async def test_a_delivery_in_flight_is_not_claimed_again_until_its_lease_runs_ou
 ) -> None:
     email = f"lea.{uuid4().hex[:10]}@example.fr"
     event = submitted(email, None, sms_consent=False)
+    # recorded claimed by the notifier's dispatcher, which then dies without sending
     await notifier.handle(event)
     delivery = f"{event.id}:email"
-    # a sender claims it and dies before recording anything
-    assert await store.claim(delivery, "dead-sender", clock(), dispatcher.policy.lease)
+    [recorded] = await store.for_registration(event.subject)
+    assert recorded["status"] == "sending" and recorded["attempts"] == 1
+    other = make_dispatcher()  # another replica, or the process restarted
 
-    assert await dispatcher.attempt(delivery) is None  # the lease holds
+    assert await other.run_once() is False and await other.attempt(delivery) is None
     assert await mails_to(http, endpoints.sinks_url, email) == []
-    clock.advance(seconds=dispatcher.policy.lease.total_seconds() - 1)
-    assert await dispatcher.attempt(delivery) is None
+    clock.advance(seconds=other.policy.lease.total_seconds() - 1)
+    assert await other.attempt(delivery) is None  # the lease still holds
 
     before = RESENDS.labels("email")._value.get()
     clock.advance(seconds=2)
-    assert await dispatcher.attempt(delivery) == "sent"  # taken over after the lease
+    assert await other.attempt(delivery) == "sent"  # taken over after the lease
     assert RESENDS.labels("email")._value.get() == before + 1
     [mail] = await mails_to(http, endpoints.sinks_url, email)
     assert mail["message_id"] == f"<{event.id}.email@rencontres.example>"

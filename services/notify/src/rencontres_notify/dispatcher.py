@@ -82,14 +82,27 @@ class Dispatcher:
         self._publish, self._group, self.policy, self.now = publish, group, policy, clock
         self._wake_outbox = wake_outbox
         self._wakeup = asyncio.Event()
-        self._hints: set[str] = set()
+        self._hints: dict[str, Doc] = {}
+        self.token = uuid.uuid4().hex
+        """The lease token of deliveries recorded already claimed for this dispatcher."""
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(policy.concurrency)
         self._domain = domain_of(email.mail_from)
 
-    def wake(self, *delivery_ids: str) -> None:
-        """Try these (just recorded) soon, without waiting for the next scan of due ones."""
-        self._hints.update(delivery_ids)
+    def claimed_now(self, now: datetime) -> Doc:
+        """The fields a delivery is recorded with when it is ours to send at once: recorded
+        already claimed (one insert, no claiming write: the proxy in front of FerretDB
+        serialises updates per collection, not inserts). A crash leaves its lease to run out."""
+        return {
+            "status": "sending",
+            "lease": self.token,
+            "attempts": 1,
+            "due_at": now + self.policy.lease,
+        }
+
+    def wake(self, *claimed: Doc) -> None:
+        """Send these deliveries, recorded claimed by `claimed_now`, soon."""
+        self._hints.update({doc["_id"]: doc for doc in claimed})
         self._wakeup.set()
 
     def start(self) -> None:
@@ -107,11 +120,9 @@ class Dispatcher:
         while True:
             busy = False
             try:
-                if self._hints:
-                    hinted, self._hints = self._hints, set()
-                    await asyncio.gather(*(self._guarded(i) for i in hinted))
+                await self.send_claimed()
                 if monotonic() - last_scan >= self.policy.poll_interval:
-                    busy = await self.run_once()
+                    busy = await self.scan()
                     last_scan = 0.0 if busy else monotonic()
             except Exception:
                 log.exception("dispatcher pass failed; will try again")
@@ -124,32 +135,47 @@ class Dispatcher:
                 pass
 
     async def run_once(self) -> bool:
-        """One pass: every due delivery tried (side by side), owed dead letters published.
-        True when a full batch was found (there may be more)."""
+        """What the background loop does, once: the just-recorded deliveries, then a scan."""
+        await self.send_claimed()
+        return await self.scan()
+
+    async def send_claimed(self) -> None:
+        """Send the deliveries recorded already claimed for us (side by side)."""
+        while self._hints:
+            hinted, self._hints = self._hints, {}
+            await asyncio.gather(*(self._guarded(doc["_id"], doc) for doc in hinted.values()))
+
+    async def scan(self) -> bool:
+        """Every due delivery tried (side by side), owed dead letters published. True when a
+        full batch was found (there may be more)."""
         await self.flush_dead_letters()
         ids = await self.store.due(self.now(), self.policy.batch)
         DUE.set(len(ids))
         await asyncio.gather(*(self._guarded(i) for i in ids))
         return len(ids) == self.policy.batch
 
-    async def _guarded(self, delivery_id: str) -> None:
+    async def _guarded(self, delivery_id: str, claimed: Doc | None = None) -> None:
         async with self._slots:
             try:
-                await self.attempt(delivery_id)
+                await self.attempt(delivery_id, claimed)
             except Exception:
                 log.exception("attempt on %s failed unexpectedly", delivery_id)
 
-    async def attempt(self, delivery_id: str) -> str | None:
-        """Claim, send, record; the new status, or None when someone else holds it."""
-        token = uuid.uuid4().hex
+    async def attempt(self, delivery_id: str, claimed: Doc | None = None) -> str | None:
+        """Claim (unless recorded `claimed` for us), send, record; the new status, or None
+        when someone else holds it."""
         now = self.now()
-        before = await self.store.claim(delivery_id, token, now, self.policy.lease)
-        if before is None:
-            return None
-        channel = before["channel"]
-        if before["status"] == "sending" or before.get("maybe_sent"):
-            RESENDS.labels(channel).inc()  # the earlier attempt may have got through
-        doc = {**before, "attempts": before.get("attempts", 0) + 1, "status": "sending"}
+        if claimed is not None:
+            token, doc = self.token, claimed
+        else:
+            token = uuid.uuid4().hex
+            before = await self.store.claim(delivery_id, token, now, self.policy.lease)
+            if before is None:
+                return None
+            if before["status"] == "sending" or before.get("maybe_sent"):
+                RESENDS.labels(before["channel"]).inc()  # the earlier one may have got through
+            doc = {**before, "attempts": before.get("attempts", 0) + 1, "status": "sending"}
+        channel = doc["channel"]
         if channel == "sms":
             held = await self._sms_policy(doc, token, now)
             if held:

@@ -38,9 +38,9 @@ class Notifier:
                 if channel in recipient.channels:
                     doc = self._delivery(event, message, recipient, channel)
                     if doc is not None and await self.store.record(doc):
-                        recorded.append(doc["_id"])
+                        recorded.append(doc)
         if recorded:
-            self.dispatcher.wake(*recorded)
+            self.dispatcher.wake(*(d for d in recorded if d["status"] == "sending"))
         return len(recorded)
 
     async def erase(self, registration_id: str) -> int:
@@ -65,7 +65,7 @@ class Notifier:
                 return None
             content = {"text": render_sms(message.template, language, recipient.context)}
             due = (sms.quiet_until(now, *self.dispatcher.policy.quiet) or now).astimezone(UTC)
-        return {
+        doc = {
             "_id": delivery_id(event.id, channel, recipient.key),
             "registration_id": recipient.registration_ids[0],
             "registration_ids": list(recipient.registration_ids),
@@ -84,3 +84,6 @@ class Notifier:
             "created_at": now,
             "due_at": due,
         }
+        if due <= now:  # ours to send at once: recorded claimed, no claiming write
+            doc.update(self.dispatcher.claimed_now(now))
+        return doc
