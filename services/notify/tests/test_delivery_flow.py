@@ -12,7 +12,7 @@ import httpx
 import pytest
 from rencontres_contracts import CloudEvent, new_event
 from rencontres_contracts.events.common import Contact
-from rencontres_contracts.events.registration import RegistrationSubmittedV1
+from rencontres_contracts.events.registration import RegistrationPromotedV1, RegistrationSubmittedV1
 from rencontres_infra.stack import Endpoints
 from rencontres_notify.dispatcher import RESENDS, Dispatcher
 from rencontres_notify.notifier import Notifier
@@ -150,3 +150,31 @@ async def test_published_delivery_events_ride_the_outbox_of_the_delivery(
     assert doc["outbox_owed"] is True
     assert entry["type"] == "delivery.sent.v1" and entry["topic"] == "notify.events"
     assert '"recipient_masked":"l***@example.fr"' in entry["value"]
+
+
+async def test_offers_carry_list_unsubscribe_and_confirmations_do_not(
+    notifier: Notifier, dispatcher: Dispatcher, http: httpx.AsyncClient, endpoints: Endpoints
+) -> None:
+    email = f"lea.{uuid4().hex[:10]}@example.fr"
+    rid = str(uuid4())
+    offer = RegistrationPromotedV1(
+        registration_id=rid,
+        reference="RC-UNSB-0001",
+        offer="stand",
+        edition_ids=["ales-2027-11-17"],
+        expires_at=datetime(2027, 10, 4, 9, 15, tzinfo=UTC),
+        contact=Contact(name="Léa Dubois", email=email),
+        status_url=f"http://127.0.0.1/r/{rid}",
+    )
+    await notifier.handle(new_event(offer, source="/tests/notify", subject=rid))
+    await notifier.handle(submitted(email, None, False))
+    await dispatcher.run_once()
+
+    mails = {
+        m["subject"].split(" — ")[0]: m for m in await mails_to(http, endpoints.sinks_url, email)
+    }
+    assert len(mails) == 2
+    offered = next(m for m in mails.values() if "RC-UNSB-0001" in m["subject"])
+    received = next(m for m in mails.values() if "RC-NOTE-0001" in m["subject"])
+    assert offered["headers"]["List-Unsubscribe"].startswith("<mailto:")
+    assert "List-Unsubscribe" not in received["headers"]

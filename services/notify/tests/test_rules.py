@@ -141,3 +141,22 @@ def test_twilio_webhooks_are_refused_unless_signed_with_the_auth_token() -> None
     assert twilio_signature("tok", url, form) != twilio_signature(
         "tok", url, {**form, "Body": "GO"}
     )
+
+
+def test_a_subject_or_name_with_line_breaks_adds_no_header() -> None:
+    from rencontres_notify.senders import Email, OutgoingEmail, build_message
+
+    out = OutgoingEmail(
+        to="lea@example.fr",
+        name='Léa "Boss"\r\nBcc: evil@example.com',
+        email=Email("Inscription\r\nBcc: evil@example.com", "text", "<p>html</p>"),
+        message_id="<d.email@rencontres.example>",
+        delivery_id="d:email",
+        date=T0,
+    )
+    raw = build_message("Rencontres <forum@rencontres.example>", out).as_bytes()
+    headers = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in headers and headers.count(b"\r\nTo:") == 1
+    assert b"Date: Mon, 04 Oct 2027 10:00:00 +0000" in headers
+    assert b"Message-ID: <d.email@rencontres.example>" in headers
+    assert b"List-Unsubscribe" not in headers

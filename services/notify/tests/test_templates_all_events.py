@@ -537,3 +537,25 @@ def test_every_sms_fits_in_two_segments_with_long_realistic_values(
     }
     text = render_sms(event_type, language, context)
     assert sms.segments(text) <= sms.MAX_SEGMENTS, (sms.encoding(text), len(text), text)
+
+
+def test_every_text_to_translate_has_its_french_and_nothing_is_left_over() -> None:
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+    from rencontres_notify.rendering import LOCALE, TEMPLATES
+
+    method = "jinja2.ext:babel_extract"
+    found = {
+        msgid
+        for _, _, msgid, _, _ in extract_from_dir(
+            TEMPLATES,
+            method_map=[("**.txt", method), ("**.html", method)],
+            options_map={"**": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}},
+        )
+    }
+    with (LOCALE / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="fr")
+    translated = {m.id for m in catalog if m.id and m.string}
+    assert found, "no {% trans %} text found"
+    assert found - translated == set(), "texts without French"
+    assert translated - found == set(), "French for texts no template uses"

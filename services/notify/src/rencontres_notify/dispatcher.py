@@ -21,7 +21,7 @@ from rencontres_kit.outbox import Publish
 
 from rencontres_notify import events, sms
 from rencontres_notify.deliveries import message_id
-from rencontres_notify.retry import Backoff, SendError
+from rencontres_notify.retry import Backoff, SendError, transient
 from rencontres_notify.senders import (
     Email,
     EmailSender,
@@ -185,6 +185,11 @@ class Dispatcher:
         except SendError as exc:
             ATTEMPTS.labels(channel, exc.kind).inc()
             return await self._failure(doc, token, exc)
+        except Exception as exc:  # a case no sender classified: retried, within the window
+            log.exception("unclassified failure sending %s", delivery_id)
+            ATTEMPTS.labels(channel, "transient").inc()
+            reason = f"unclassified {type(exc).__name__}: {exc}"
+            return await self._failure(doc, token, transient(reason, maybe_delivered=True))
         ATTEMPTS.labels(channel, "sent").inc()
         done = self.now()
         entry = events.sent_entry(doc, done)
