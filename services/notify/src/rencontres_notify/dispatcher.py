@@ -213,7 +213,7 @@ class Dispatcher:
             ):
                 await self.store.suppressed(doc["_id"], "daily SMS cap reached", now)
                 return "suppressed"
-            await self.store.deliveries.update_one({"_id": doc["_id"]}, {"$set": {"counted": True}})
+            await self.store.counted(doc["_id"])
         return None
 
     async def _send(self, doc: Doc) -> Doc:

@@ -167,6 +167,10 @@ class DeliveryStore:
     async def opted_out(self, number: str) -> bool:
         return await self.opt_outs.find_one({"_id": number}, {"_id": 1}) is not None
 
+    async def counted(self, delivery_id: str) -> None:
+        """This SMS counts against its number's daily cap already: a retry counts it no more."""
+        await self.deliveries.update_one({"_id": delivery_id}, {"$set": {"counted": True}})
+
     async def count_sms(self, number: str, day: str, cap: int) -> bool:
         """Count one SMS to `number` on `day`; False when the day's cap is already reached."""
         key = f"{number}:{day}"
