@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration bench-billing clean
+.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration bench-billing bench-notify clean
 
 help:
 	@echo "make run      start the whole platform on this machine (Ctrl-C stops it)"
@@ -69,6 +69,11 @@ bench-registration: setup
 bench-billing: setup
 	@$(UV) sync --all-packages --locked --group bench --quiet
 	$(UV) run --no-sync python -m bench.billing $(BENCH_ARGS)
+
+# Notify draining 10,000 events into the catcher, against a bare SMTP loop (bench/notify/run.py).
+bench-notify: setup
+	@$(UV) sync --all-packages --locked --group bench --quiet
+	$(UV) run --no-sync python -m bench.notify
 
 # Forget make run's data too: the local state and (when run as root) its PostgreSQL cluster.
 clean:

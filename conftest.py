@@ -58,6 +58,15 @@ def _service_env(state: Path) -> dict[str, str]:
         "REGISTRATION_CATALOG_PATH": str(path),
         "REGISTRATION_RATE_LIMIT_PER_SECOND": "0",  # load tests come from one address
         "REGISTRATION_JOBS_INTERVAL_SECONDS": "1",
+        # SMS quiet hours off (tests run at any hour; notify's own tests inject a clock),
+        # a daily cap no test reaches by accident, retries within seconds
+        "NOTIFY_SMS_QUIET_START": "00:00",
+        "NOTIFY_SMS_QUIET_END": "00:00",
+        "NOTIFY_SMS_DAILY_CAP": "1000",
+        "NOTIFY_RETRY_BASE_SECONDS": "1",
+        "NOTIFY_RETRY_CAP_SECONDS": "5",
+        "NOTIFY_LEASE_SECONDS": "10",
+        "NOTIFY_DISPATCH_POLL_SECONDS": "0.2",
     }
 
 

@@ -17,8 +17,6 @@ from rencontres_kit.handlers import EventRouter
 SERVICES = ("registration", "billing", "notify")
 
 NOT_YET_PUBLISHED: dict[str, str] = {
-    "delivery.sent.v1": "issue 9: notify",
-    "delivery.failed.v1": "issue 9: notify",
 }
 """Types the catalog promises and no service publishes yet: each test below is a strict xfail,
 so it fails (and must leave this list) as soon as its producer exists."""

@@ -48,7 +48,7 @@ async def test_stand_registration_is_stored_invoiced_and_emailed(
     assert len(mails) == 1
     assert created["reference"] in mails[0]["subject"]
     assert created["status_url"] in mails[0]["text"]
-    assert "600,00 € HT" in mails[0]["text"]
+    assert "600,00\xa0€ HT" in mails[0]["text"]  # Babel: a no-break space before the sign
     assert "Quand et où : IMT Mines Alès, 17 novembre 2027" in mails[0]["text"]
 
     async def our_sms() -> list[dict[str, Any]]:

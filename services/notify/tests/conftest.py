@@ -1,26 +1,79 @@
-"""Notify tests: a real Notifier (SMTP catcher and SMS sink) over a fresh delivery log, and
-readers of what the sink received."""
+"""Notify tests: a real store on FerretDB, a real dispatcher and notifier sending to the SMTP
+catcher and SMS sink (or to servers a test starts), a clock tests move, and readers of what
+the sinks received and of dead-letter topics."""
 
-from collections.abc import AsyncIterator
+import asyncio
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pymongo import AsyncMongoClient
 from rencontres_infra.stack import Endpoints
-from rencontres_notify.handlers import Notifier
-from rencontres_notify.senders import EmailSender, SmsSender
-from rencontres_notify.store import DeliveryLog
+from rencontres_notify.dispatcher import Dispatcher, Policy
+from rencontres_notify.notifier import Notifier
+from rencontres_notify.retry import Backoff
+from rencontres_notify.senders import EmailSender, SinkSms
+from rencontres_notify.store import DeliveryStore
+
+from tests.helpers import eventually
 
 FROM = "Rencontres Entreprises <forum@rencontres.example>"
+FAST = Policy(
+    lease=timedelta(seconds=30),
+    backoff=Backoff(
+        base=timedelta(seconds=0.5), cap=timedelta(seconds=2), window=timedelta(hours=1)
+    ),
+    poll_interval=0.1,
+)
+
+
+@dataclass
+class Clock:
+    """A clock tests set; defaults to noon in Paris, outside quiet hours."""
+
+    at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(hour=11, minute=0))
+    real: bool = False
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) if self.real else self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
 
 
 @pytest.fixture
-async def log(mongo: AsyncMongoClient[dict[str, Any]]) -> DeliveryLog:
-    log = DeliveryLog(mongo[f"t_{uuid4().hex[:8]}"])
-    await log.create_indexes()
-    return log
+async def store(mongo: AsyncMongoClient[dict[str, Any]]) -> DeliveryStore:
+    store = DeliveryStore(mongo[f"t_{uuid.uuid4().hex[:8]}"])
+    await store.create_indexes()
+    return store
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def kafka(endpoints: Endpoints) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap_servers)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+def kafka_publish(producer: AIOKafkaProducer) -> Callable[..., Any]:
+    async def publish(topic: str, key: bytes, value: bytes, headers: dict[str, str]) -> None:
+        encoded = [(k, v.encode()) for k, v in headers.items()]
+        await producer.send_and_wait(topic, value, key=key, headers=encoded)
+
+    return publish
 
 
 @pytest.fixture
@@ -30,16 +83,35 @@ async def sms_client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def notifier(endpoints: Endpoints, log: DeliveryLog, sms_client: httpx.AsyncClient) -> Notifier:
-    return Notifier(
-        log,
-        EmailSender(endpoints.smtp_host, endpoints.smtp_port, FROM),
-        SmsSender(endpoints.sms_provider_url, "Rencontres", sms_client),
-    )
+def make_dispatcher(
+    store: DeliveryStore,
+    endpoints: Endpoints,
+    kafka: AIOKafkaProducer,
+    sms_client: httpx.AsyncClient,
+    clock: Clock,
+) -> Callable[..., Dispatcher]:
+    def make(smtp_port: int | None = None, policy: Policy = FAST, **email: Any) -> Dispatcher:
+        sender = EmailSender(
+            endpoints.smtp_host, smtp_port or endpoints.smtp_port, FROM, timeout=3, **email
+        )
+        sms = SinkSms(endpoints.sms_provider_url, "Rencontres", sms_client)
+        return Dispatcher(store, sender, sms, kafka_publish(kafka), "notify-test", policy, clock)
+
+    return make
 
 
-async def mails_to(http: httpx.AsyncClient, endpoints: Endpoints, email: str) -> list[Any]:
-    response = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
+@pytest.fixture
+def dispatcher(make_dispatcher: Callable[..., Dispatcher]) -> Dispatcher:
+    return make_dispatcher()
+
+
+@pytest.fixture
+def notifier(store: DeliveryStore, dispatcher: Dispatcher, clock: Clock) -> Notifier:
+    return Notifier(store, dispatcher, clock=clock)
+
+
+async def mails_to(http: httpx.AsyncClient, sinks_url: str | None, email: str) -> list[Any]:
+    response = await http.get(f"{sinks_url}/api/messages", params={"to": email})
     response.raise_for_status()
     return list(response.json())
 
@@ -48,3 +120,41 @@ async def sms_to(http: httpx.AsyncClient, endpoints: Endpoints, phone: str) -> l
     response = await http.get(f"{endpoints.sinks_url}/api/sms", params={"to": phone})
     response.raise_for_status()
     return list(response.json())
+
+
+async def dead_letters(endpoints: Endpoints, topic: str, delivery_id: str) -> list[Any]:
+    """Records of `topic` whose `x-delivery-id` header is `delivery_id`, read from the start."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        parts = await eventually(lambda: _assigned(consumer))
+        ends = await consumer.end_offsets(parts)
+        found = []
+        for part in parts:
+            while await consumer.position(part) < ends[part]:
+                batch = await consumer.getmany(part, timeout_ms=1000)
+                for record in batch.get(part, []):
+                    headers = {k: v.decode() for k, v in record.headers}
+                    if headers.get("x-delivery-id") == delivery_id:
+                        value = json.loads(record.value or b"{}")
+                        found.append({"headers": headers, "value": value})
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def _assigned(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    await asyncio.sleep(0.05)
+    return list(consumer.assignment())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

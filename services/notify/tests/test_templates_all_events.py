@@ -5,9 +5,16 @@ import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, get_args
-from zoneinfo import ZoneInfoNotFoundError
 
 import pytest
+from rencontres_contracts.events.billing import (
+    CreditNoteIssuedV1,
+    InvoiceIssuedV1,
+    InvoiceLapsedV1,
+    InvoiceOverdueV1,
+    PaymentInstructions,
+    PaymentReceivedV1,
+)
 from rencontres_contracts.events.common import (
     Address,
     BillableLine,
@@ -26,19 +33,15 @@ from rencontres_contracts.events.registration import (
     RegistrationCancelledV1,
     RegistrationConfirmedV1,
     RegistrationErasedV1,
+    RegistrationLinkRequestedV1,
     RegistrationPromotedV1,
     RegistrationReservedV1,
     RegistrationSubmittedV1,
 )
-from rencontres_notify import handlers as handlers_module
-from rencontres_notify.handlers import (
-    format_deadline,
-    member_context,
-    paris_time,
-    promoted_context,
-    router,
-)
-from rencontres_notify.rendering import has_template, render_email, render_sms
+from rencontres_notify import sms
+from rencontres_notify.handlers import router
+from rencontres_notify.messages import MESSAGES
+from rencontres_notify.rendering import has_template, render_email, render_sms, when
 
 LANGUAGES: tuple[str, ...] = get_args(Language)
 RID = "0193a1c2-7f00-7abc-8def-0123456789ab"
@@ -59,6 +62,19 @@ WITH_SMS = {
     ApplicationReviewedV1.event_type,
 }
 EMAIL_ONLY = {RegistrationReservedV1.event_type, PoolClosedV1.event_type}
+WITH_SMS |= {InvoiceOverdueV1.event_type, InvoiceLapsedV1.event_type}
+EMAIL_ONLY |= {
+    RegistrationLinkRequestedV1.event_type,
+    InvoiceIssuedV1.event_type,
+    PaymentReceivedV1.event_type,
+    CreditNoteIssuedV1.event_type,
+}
+
+
+def ctx(data: Any) -> dict[str, Any]:
+    """The context the message table gives the (first) recipient's templates."""
+    context: dict[str, Any] = MESSAGES[data.event_type].recipients(data)[0].context
+    return context
 
 
 def contact(language: str, name: str = "Claire Martin") -> Contact:
@@ -74,7 +90,7 @@ def organisation(name: str = "Céramiques du Gard SAS") -> Organisation:
 
 
 def promoted(language: str, name: str = "Claire Martin", offer: str = "stand") -> dict[str, Any]:
-    return promoted_context(
+    return ctx(
         RegistrationPromotedV1(
             registration_id=RID,
             reference=REF,
@@ -88,33 +104,37 @@ def promoted(language: str, name: str = "Claire Martin", offer: str = "stand") -
 
 
 def reserved(language: str, name: str = "Claire Martin") -> dict[str, Any]:
-    return RegistrationReservedV1(
-        registration_id=RID,
-        reference=REF,
-        offer="stand",
-        edition_ids=["ales-2027-11-17"],
-        contact=contact(language, name),
-        organisation=organisation(),
-        lines=[
-            BillableLine(
-                description="Stand — Forum Alès", quantity=1, unit_price_excl_vat_cents=60000
-            )
-        ],
-        status_url=URL,
-        reserved_at=EXPIRES,
-    ).model_dump(mode="json")
+    return ctx(
+        RegistrationReservedV1(
+            registration_id=RID,
+            reference=REF,
+            offer="stand",
+            edition_ids=["ales-2027-11-17"],
+            contact=contact(language, name),
+            organisation=organisation(),
+            lines=[
+                BillableLine(
+                    description="Stand — Forum Alès", quantity=1, unit_price_excl_vat_cents=60000
+                )
+            ],
+            status_url=URL,
+            reserved_at=EXPIRES,
+        )
+    )
 
 
 def confirmed(language: str, name: str = "Claire Martin", reason: str = "paid") -> dict[str, Any]:
-    return RegistrationConfirmedV1(
-        registration_id=RID,
-        reference=REF,
-        offer="stand" if reason == "paid" else "student_pass",
-        edition_ids=["ales-2027-11-17"],
-        reason=reason,
-        contact=contact(language, name),
-        status_url=URL,
-    ).model_dump(mode="json")
+    return ctx(
+        RegistrationConfirmedV1(
+            registration_id=RID,
+            reference=REF,
+            offer="stand" if reason == "paid" else "student_pass",
+            edition_ids=["ales-2027-11-17"],
+            reason=reason,
+            contact=contact(language, name),
+            status_url=URL,
+        )
+    )
 
 
 def cancelled(
@@ -123,16 +143,18 @@ def cancelled(
     reason: str = "by_owner",
     previous_status: str = "reserved",
 ) -> dict[str, Any]:
-    return RegistrationCancelledV1(
-        registration_id=RID,
-        reference=REF,
-        offer="pool_seat" if reason == "pool_unfilled" else "stand",
-        edition_ids=["ales-2027-11-17"],
-        previous_status=previous_status,
-        reason=reason,
-        contact=contact(language, name),
-        cancelled_at=EXPIRES,
-    ).model_dump(mode="json")
+    return ctx(
+        RegistrationCancelledV1(
+            registration_id=RID,
+            reference=REF,
+            offer="pool_seat" if reason == "pool_unfilled" else "stand",
+            edition_ids=["ales-2027-11-17"],
+            previous_status=previous_status,
+            reason=reason,
+            contact=contact(language, name),
+            cancelled_at=EXPIRES,
+        )
+    )
 
 
 def reviewed(
@@ -141,15 +163,17 @@ def reviewed(
     decision: str = "accepted",
     message: str | None = "Bienvenue dans la promotion 2027 !",
 ) -> dict[str, Any]:
-    return ApplicationReviewedV1(
-        registration_id=RID,
-        reference=REF,
-        project_name="Biochar <du> Gard",
-        decision=decision,
-        message=message,
-        contact=contact(language, name),
-        status_url=URL,
-    ).model_dump(mode="json")
+    return ctx(
+        ApplicationReviewedV1(
+            registration_id=RID,
+            reference=REF,
+            project_name="Biochar <du> Gard",
+            decision=decision,
+            message=message,
+            contact=contact(language, name),
+            status_url=URL,
+        )
+    )
 
 
 def pool_closed(language: str, reason: str = "full", name: str = "Claire Martin") -> PoolClosedV1:
@@ -175,8 +199,104 @@ def pool_closed(language: str, reason: str = "full", name: str = "Claire Martin"
 
 
 def closed_member(language: str, name: str = "Claire Martin", reason: str = "full") -> Any:
-    data = pool_closed(language, reason, name)
-    return member_context(data, data.members[0])
+    return ctx(pool_closed(language, reason, name))
+
+
+def link_requested(language: str, name: str = "Claire Martin") -> dict[str, Any]:
+    return ctx(
+        RegistrationLinkRequestedV1(
+            registration_id=RID,
+            reference=REF,
+            offer="stand",
+            edition_ids=["ales-2027-11-17"],
+            contact=contact(language, name),
+            status_url=URL,
+            requested_at=EXPIRES,
+        )
+    )
+
+
+INVOICE: dict[str, Any] = {"invoice_id": "inv-1", "invoice_number": REF, "registration_ids": [RID]}
+PDF = "https://billing.example/invoices/F.pdf?exp=1&sig=ab"
+DAY = EXPIRES.date()
+
+
+def invoice_issued(language: str, name: str = "Claire Martin", payment: bool = True) -> Any:
+    return ctx(
+        InvoiceIssuedV1(
+            **INVOICE,
+            contact=contact(language, name),
+            buyer_name=name,
+            issued_on=DAY,
+            due_on=DAY,
+            total_excl_vat_cents=60000,
+            total_vat_cents=12000,
+            total_incl_vat_cents=72000,
+            pdf_url=PDF,
+            pdf_url_expires_at=EXPIRES,
+            payment=PaymentInstructions(
+                holder="Association Rencontres",
+                iban="FR7630006000011234567890189",
+                bic="AGRIFRPP",
+                reference=REF,
+            )
+            if payment
+            else None,
+        )
+    )
+
+
+def payment_received(language: str, name: str = "Claire Martin", balance: int = 0) -> Any:
+    return ctx(
+        PaymentReceivedV1(
+            **INVOICE,
+            contact=contact(language, name),
+            payment_id="p1",
+            amount_cents=72000 - balance,
+            method="transfer",
+            paid_on=DAY,
+            paid_total_cents=72000 - balance,
+            balance_cents=balance,
+        )
+    )
+
+
+def overdue(language: str, name: str = "Claire Martin", reminder: int = 1) -> Any:
+    return ctx(
+        InvoiceOverdueV1(
+            **INVOICE,
+            contact=contact(language, name),
+            reminder=reminder,
+            due_on=DAY,
+            balance_cents=72000,
+            lapses_on=DAY,
+            pdf_url=PDF,
+        )
+    )
+
+
+def lapsed(language: str, name: str = "Claire Martin") -> Any:
+    return ctx(
+        InvoiceLapsedV1(
+            **INVOICE, contact=contact(language, name), lapsed_on=DAY, balance_cents=72000
+        )
+    )
+
+
+def credit_note(language: str, name: str = "Claire Martin", reason: str = "cancelled") -> Any:
+    return ctx(
+        CreditNoteIssuedV1(
+            **INVOICE,
+            contact=contact(language, name),
+            credit_note_id="cn1",
+            credit_note_number="AV-2027-000001",
+            reason=reason,
+            issued_on=DAY,
+            total_incl_vat_cents=72000,
+            refund_cents=72000,
+            pdf_url=PDF,
+        )
+    )
 
 
 Variant = tuple[str, str, Callable[..., dict[str, Any]], dict[str, Any]]
@@ -203,6 +323,18 @@ VARIANTS: list[Variant] = [
     ("reviewed-no-message", ApplicationReviewedV1.event_type, reviewed, {"message": None}),
     ("pool-full", PoolClosedV1.event_type, closed_member, {"reason": "full"}),
     ("pool-deadline", PoolClosedV1.event_type, closed_member, {"reason": "deadline"}),
+    ("link-requested", RegistrationLinkRequestedV1.event_type, link_requested, {}),
+    ("invoice-issued", InvoiceIssuedV1.event_type, invoice_issued, {}),
+    ("invoice-issued-no-pay", InvoiceIssuedV1.event_type, invoice_issued, {"payment": False}),
+    ("payment-full", PaymentReceivedV1.event_type, payment_received, {}),
+    ("payment-part", PaymentReceivedV1.event_type, payment_received, {"balance": 100}),
+    ("reminder-1", InvoiceOverdueV1.event_type, overdue, {"reminder": 1}),
+    ("reminder-2", InvoiceOverdueV1.event_type, overdue, {"reminder": 2}),
+    ("lapsed", InvoiceLapsedV1.event_type, lapsed, {}),
+    *[
+        (f"credit-{r}", CreditNoteIssuedV1.event_type, credit_note, {"reason": r})
+        for r in ("cancelled", "lapsed", "correction")
+    ],
 ]
 
 
@@ -215,6 +347,7 @@ def test_every_event_type_has_its_templates_in_both_languages() -> None:
 
 def test_the_handler_map_covers_every_person_facing_event_and_skips_pool_progress() -> None:
     mapped = set(router.event_types)
+    assert set(MESSAGES) == WITH_SMS | EMAIL_ONLY
     assert mapped == WITH_SMS | EMAIL_ONLY | {RegistrationErasedV1.event_type}
     assert PoolOpenedV1.event_type not in mapped and PoolJoinedV1.event_type not in mapped
 
@@ -275,38 +408,14 @@ def test_promoted_gives_the_deadline_in_paris_time_and_the_link() -> None:
     [
         (EXPIRES, "4 octobre 2027 à 11 h 15", "4 October 2027 at 11:15 (Paris time)"),
         (datetime(2027, 11, 17, 8, 5, tzinfo=UTC), "17 novembre 2027 à 9 h 05", None),
-        (datetime(2027, 9, 30, 22, 30, tzinfo=UTC), "1er octobre 2027 à 0 h 30", None),
-        (datetime(2027, 12, 31, 23, 0, tzinfo=UTC), "1er janvier 2028 à 0 h 00", None),
+        (datetime(2027, 9, 30, 22, 30, tzinfo=UTC), "1 octobre 2027 à 0 h 30", None),
+        (datetime(2027, 12, 31, 23, 0, tzinfo=UTC), "1 janvier 2028 à 0 h 00", None),
     ],
 )
 def test_deadline_formats(moment: datetime, fr: str, en: str | None) -> None:
-    assert format_deadline(moment, "fr") == fr
+    assert when(moment, "fr") == fr
     if en:
-        assert format_deadline(moment, "en") == en
-
-
-def test_paris_time_without_tzdata_follows_the_eu_summer_time_rule(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    moments = [
-        datetime(2027, 3, 28, 0, 59, tzinfo=UTC),  # last Sunday of March, just before 01:00 UTC
-        datetime(2027, 3, 28, 1, 0, tzinfo=UTC),
-        datetime(2027, 10, 31, 0, 59, tzinfo=UTC),  # last Sunday of October
-        datetime(2027, 10, 31, 1, 0, tzinfo=UTC),
-        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
-        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
-        datetime(2028, 7, 14, 12, 0, tzinfo=UTC),
-        datetime(2028, 1, 1, 0, 0, tzinfo=UTC),
-    ]
-    expected = [paris_time(m) for m in moments]
-
-    def missing(key: str) -> Any:
-        raise ZoneInfoNotFoundError(key)
-
-    monkeypatch.setattr(handlers_module, "ZoneInfo", missing)
-    got = [paris_time(m) for m in moments]
-    assert [g.replace(tzinfo=None) for g in got] == [e.replace(tzinfo=None) for e in expected]
-    assert [g.utcoffset() for g in got] == [e.utcoffset() for e in expected]
+        assert when(moment, "en") == en
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -366,11 +475,87 @@ def test_confirmed_paid_and_free_differ(language: str) -> None:
 def test_pool_closed_tells_each_member_its_share(language: str, reason: str) -> None:
     email = render_email(PoolClosedV1.event_type, language, closed_member(language, reason=reason))
     share, between = {
-        "fr": ("200,00 € HT", "partagé entre 3 entreprises"),
-        "en": ("200,00 € excl. VAT", "shared between 3 companies"),
+        "fr": ("200,00\xa0€ HT", "partagé entre 3 entreprises"),
+        "en": ("€200.00 excl. VAT", "shared between 3 companies"),
     }[language]
     assert share in email.text and share in email.html
     assert between in email.text and between in email.html
     assert "Entreprise 0 &lt;SARL&gt;" in email.html and "Entreprise 0 <SARL>" in email.text
     invoice = {"fr": "facture", "en": "invoice"}[language]
     assert invoice in email.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_invoice_issued_gives_the_signed_pdf_link_totals_and_transfer_details(
+    language: str,
+) -> None:
+    email = render_email(InvoiceIssuedV1.event_type, language, invoice_issued(language))
+    total = {"fr": "720,00\xa0€", "en": "€720.00"}[language]
+    assert total in email.text and PDF in email.text
+    assert 'href="https://billing.example/invoices/F.pdf?exp=1&amp;sig=ab"' in email.html
+    assert "FR7630006000011234567890189" in email.text and "AGRIFRPP" in email.html
+    bare = render_email(
+        InvoiceIssuedV1.event_type, language, invoice_issued(language, payment=False)
+    )
+    assert "IBAN" not in bare.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reminders_one_and_two_and_the_credit_reasons_differ(language: str) -> None:
+    first, second = (
+        render_email(InvoiceOverdueV1.event_type, language, overdue(language, reminder=r))
+        for r in (1, 2)
+    )
+    assert first.subject != second.subject and first.text != second.text
+    notes = {
+        r: render_email(CreditNoteIssuedV1.event_type, language, credit_note(language, reason=r))
+        for r in ("cancelled", "lapsed", "correction")
+    }
+    assert len({n.text for n in notes.values()}) == 3
+
+
+LONG_NAME = "Marie-Hélène de La Tour d'Auvergne-Lauraguais, directrice des ressources humaines"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "build", "kwargs", "language"),
+    [
+        pytest.param(t, b, k, lang, id=f"{name}-{lang}")
+        for (name, t, b, k), lang in itertools.product(VARIANTS, LANGUAGES)
+        if t in WITH_SMS
+    ],
+)
+def test_every_sms_fits_in_two_segments_with_long_realistic_values(
+    event_type: str, build: Callable[..., dict[str, Any]], kwargs: dict[str, Any], language: str
+) -> None:
+    context = {
+        **build(language, LONG_NAME, **kwargs),
+        "reference": "RC-7KX4-Q2M9-W8ZT",  # longer than any reference registration makes
+        "invoice_number": "FAC-2027-" + "9" * 23,
+        "balance_cents": 99_999_999,
+        "edition_names": ["IMT Mines Alès, mercredi 17 novembre 2027"] * 2,
+    }
+    text = render_sms(event_type, language, context)
+    assert sms.segments(text) <= sms.MAX_SEGMENTS, (sms.encoding(text), len(text), text)
+
+
+def test_every_text_to_translate_has_its_french_and_nothing_is_left_over() -> None:
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+    from rencontres_notify.rendering import LOCALE, TEMPLATES
+
+    method = "jinja2.ext:babel_extract"
+    found = {
+        msgid
+        for _, _, msgid, _, _ in extract_from_dir(
+            TEMPLATES,
+            method_map=[("**.txt", method), ("**.html", method)],
+            options_map={"**": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}},
+        )
+    }
+    with (LOCALE / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="fr")
+    translated = {m.id for m in catalog if m.id and m.string}
+    assert found, "no {% trans %} text found"
+    assert found - translated == set(), "texts without French"
+    assert translated - found == set(), "French for texts no template uses"

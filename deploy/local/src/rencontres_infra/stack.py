@@ -246,6 +246,7 @@ class Stack:
                 f"{name.upper()}_PORT": str(port),
                 "REGISTRATION_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.registration}",
                 "BILLING_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.billing}",
+                "NOTIFY_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.notify}",
                 **(extra_env or {}),
             }
             log = None if log_to_terminal else self.logs / f"{name}.log"

@@ -1,15 +1,67 @@
-"""The two ways out: an SMTP server and an SMS provider's HTTP API."""
+"""The ways out: an SMTP server (connections kept open and reused) and an SMS provider's HTTP
+API (the local sink's, or Twilio's). Every failure leaves as a classified `SendError`."""
 
+import asyncio
+import base64
+import hashlib
+import hmac
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from typing import Protocol
 
 import aiosmtplib
 import httpx
 
-from rencontres_notify.rendering import Email
+from rencontres_notify.retry import SendError, http_kind, smtp_kind, transient
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    to: str
+    name: str
+    email: Email
+    message_id: str
+    delivery_id: str
+    date: datetime
+    list_unsubscribe: str | None = None
+
+
+def build_message(mail_from: str, out: OutgoingEmail) -> EmailMessage:
+    """The MIME message. Header values go through the SMTP policy, which refuses CR and LF, and
+    the recipient's name is a display name of an `Address`, quoted, never raw header text."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = mail_from
+    message["To"] = Address(display_name=" ".join(out.name.split()), addr_spec=out.to)
+    message["Subject"] = " ".join(out.email.subject.split())
+    message["Date"] = format_datetime(out.date)
+    message["Message-ID"] = out.message_id
+    message["X-Rencontres-Delivery"] = out.delivery_id
+    if out.list_unsubscribe:
+        message["List-Unsubscribe"] = out.list_unsubscribe
+    message.set_content(out.email.text)
+    message.add_alternative(out.email.html, subtype="html")
+    return message
+
+
+def domain_of(mail_from: str) -> str:
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
 
 
 class EmailSender:
+    """Sends over at most `connections` SMTP connections kept open between messages."""
+
     def __init__(
         self,
         host: str,
@@ -19,45 +71,147 @@ class EmailSender:
         username: str | None = None,
         password: str | None = None,
         starttls: bool = False,
+        connections: int = 4,
+        timeout: float = 15,
     ) -> None:
-        self._host, self._port, self._from = host, port, mail_from
+        self.mail_from = mail_from
+        self._host, self._port, self._timeout = host, port, timeout
         self._username, self._password, self._starttls = username, password, starttls
+        self._idle: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
+        for _ in range(connections):
+            self._idle.put_nowait(self._client())
+        self.connects = 0
 
-    async def send(self, to: str, email: Email, delivery_id: str) -> str:
-        """Send one message; its Message-ID is derived from the delivery id, so a resend is
-        recognisable as the same message by the receiving side."""
-        message = EmailMessage()
-        message["From"] = self._from
-        message["To"] = to
-        message["Subject"] = email.subject
-        message["Message-ID"] = make_msgid(
-            idstring=delivery_id.replace(":", "."), domain="rencontres.example"
-        )
-        message["X-Rencontres-Delivery"] = delivery_id
-        message.set_content(email.text)
-        message.add_alternative(email.html, subtype="html")
-        await aiosmtplib.send(
-            message,
+    def _client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
             hostname=self._host,
             port=self._port,
-            username=self._username,
-            password=self._password,
+            timeout=self._timeout,
             start_tls=self._starttls,
-            timeout=15,
+            tls_context=ssl.create_default_context() if self._starttls else None,
         )
-        return str(message["Message-ID"])
+
+    async def send(self, out: OutgoingEmail) -> None:
+        message = build_message(self.mail_from, out)
+        client = await self._idle.get()
+        try:
+            if not client.is_connected:
+                self.connects += 1
+                await client.connect()
+                if self._username and self._password:
+                    await client.login(self._username, self._password)
+            await client.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            raise SendError(smtp_kind(min(codes, default=550)), f"SMTP refused: {exc}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            await _reset(client, exc.code)
+            raise SendError(smtp_kind(exc.code), f"SMTP {exc.code}: {exc.message}") from exc
+        except (aiosmtplib.SMTPConnectError, ConnectionRefusedError) as exc:
+            client.close()
+            raise transient(f"SMTP {type(exc).__name__}: {exc}") from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            client.close()  # no clear answer: the server may have taken the message
+            raise transient(f"SMTP {type(exc).__name__}: {exc}", maybe_delivered=True) from exc
+        finally:
+            self._idle.put_nowait(client)
+
+    async def close(self) -> None:
+        while not self._idle.empty():
+            client = self._idle.get_nowait()
+            if client.is_connected:
+                try:
+                    await client.quit()
+                except (aiosmtplib.SMTPException, OSError):
+                    client.close()
 
 
-class SmsSender:
-    """Posts `{to, from, text, reference}` as JSON to the provider; 2xx means accepted."""
+async def _reset(client: aiosmtplib.SMTP, code: int) -> None:
+    """After a refused message the connection may be reused: RSET, or drop it if that fails."""
+    if code == 421 or not client.is_connected:
+        client.close()
+        return
+    try:
+        await client.rset()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
 
-    def __init__(self, url: str, sender: str, client: httpx.AsyncClient) -> None:
-        self._url, self._sender, self._client = url, sender, client
 
-    async def send(self, to: str, text: str, delivery_id: str) -> None:
-        response = await self._client.post(
-            self._url,
-            json={"to": to, "from": self._sender, "text": text, "reference": delivery_id},
-            timeout=10,
-        )
-        response.raise_for_status()
+@dataclass(frozen=True)
+class OutgoingSms:
+    to: str
+    text: str
+    delivery_id: str
+
+
+class SmsProvider(Protocol):
+    async def send(self, out: OutgoingSms) -> str | None:
+        """Hand the SMS over; the provider's message id if it gives one."""
+
+
+async def _post(client: httpx.AsyncClient, url: str, **kwargs: object) -> httpx.Response:
+    try:
+        response = await client.post(url, timeout=10, **kwargs)  # type: ignore[arg-type]
+    except httpx.ConnectError as exc:
+        raise transient(f"SMS provider {type(exc).__name__}: {exc}") from exc
+    except httpx.TransportError as exc:  # sent, no answer: the provider may have taken it
+        raise transient(f"SMS provider {type(exc).__name__}: {exc}", maybe_delivered=True) from exc
+    if response.is_success:
+        return response
+    raise SendError(
+        http_kind(response.status_code),
+        f"SMS provider {response.status_code}: {response.text[:300]}",
+    )
+
+
+class SinkSms:
+    """The local sink: `{to, from, text, reference}` as JSON; the reference is the delivery id,
+    the provider's idempotency key (a resend carries the same one)."""
+
+    def __init__(
+        self, url: str, sender: str, client: httpx.AsyncClient, callback_url: str | None = None
+    ) -> None:
+        self._url, self._sender, self._client, self._callback = url, sender, client, callback_url
+
+    async def send(self, out: OutgoingSms) -> str | None:
+        body = {"to": out.to, "from": self._sender, "text": out.text, "reference": out.delivery_id}
+        if self._callback:
+            body["status_callback"] = f"{self._callback}?delivery_id={out.delivery_id}"
+        response = await _post(self._client, self._url, json=body)
+        return str(response.json().get("id") or "") or None
+
+
+class TwilioSms:
+    """Twilio's Programmable Messaging API: `POST {base}/2010-04-01/Accounts/{sid}/Messages.json`
+    with HTTP basic auth (account SID, auth token), a form body `To`, `From`, `Body`,
+    `StatusCallback`; 201 with the message `sid`. Error 21211 (invalid number) and 21610
+    (recipient unsubscribed) come back as 400: permanent. Twilio offers no idempotency key;
+    the delivery id rides in the status callback URL."""
+
+    def __init__(
+        self,
+        base_url: str,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        client: httpx.AsyncClient,
+        callback_url: str | None = None,
+    ) -> None:
+        self._url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._auth = (account_sid, auth_token)
+        self._sender, self._client, self._callback = sender, client, callback_url
+
+    async def send(self, out: OutgoingSms) -> str | None:
+        form = {"To": out.to, "From": self._sender, "Body": out.text}
+        if self._callback:
+            form["StatusCallback"] = f"{self._callback}?delivery_id={out.delivery_id}"
+        response = await _post(self._client, self._url, data=form, auth=self._auth)
+        return str(response.json().get("sid") or "") or None
+
+
+def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """Twilio's `X-Twilio-Signature`: base64 HMAC-SHA1, keyed by the auth token, of the full
+    URL followed by every POST parameter's name and value, sorted by name."""
+    payload = url + "".join(name + params[name] for name in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()

@@ -1,9 +1,12 @@
 """Notify settings, from `NOTIFY_*` environment variables (shared infra names too)."""
 
+from datetime import time
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_STAFF_TOKEN = "dev-staff-token-change-me"
 
 
 class Settings(BaseSettings):
@@ -43,3 +46,50 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("NOTIFY_SMS_PROVIDER_URL", "SMS_PROVIDER_URL"),
     )
     sms_sender: str = "Rencontres"
+    sms_provider: Literal["sink", "twilio"] = "sink"
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    public_base_url: str = "http://127.0.0.1:8003"
+    """Where the SMS provider reaches notify's webhooks (status callback, inbound STOP)."""
+    staff_token: str = DEV_STAFF_TOKEN
+    unsubscribe: str = "<mailto:unsubscribe@rencontres.example?subject=unsubscribe>"
+    """List-Unsubscribe of the emails that are not strictly transactional."""
+
+    smtp_connections: int = 4
+    smtp_timeout_seconds: float = 15
+    lease_seconds: float = 60
+    """How long a claimed delivery is ours; after it another attempt may take it over."""
+    retry_base_seconds: float = 30
+    retry_cap_seconds: float = 1800
+    retry_window_hours: float = 24
+    """Transient failures are retried for this long after the delivery was recorded."""
+    dispatch_poll_seconds: float = 1.0
+    dispatch_concurrency: int = 8
+    sms_quiet_start: time = time(21, 0)
+    sms_quiet_end: time = time(8, 0)
+    """No SMS leaves between these Europe/Paris wall-clock times: it waits for the end."""
+    sms_daily_cap: int = 5
+    """At most this many SMS per number per Paris day; more are suppressed (email goes on)."""
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> "Settings":
+        if self.environment == "production" and (
+            self.staff_token == DEV_STAFF_TOKEN or len(self.staff_token) < 32
+        ):
+            raise ValueError(
+                "set NOTIFY_STAFF_TOKEN (32+ characters): the development token is refused"
+                " in production"
+            )
+        if self.environment == "production" and self.sms_provider == "sink":
+            raise ValueError(
+                "set NOTIFY_SMS_PROVIDER=twilio in production: the local sink's webhooks are"
+                " not signed"
+            )
+        if self.sms_provider == "twilio" and not (
+            self.twilio_account_sid and self.twilio_auth_token
+        ):
+            raise ValueError(
+                "NOTIFY_SMS_PROVIDER=twilio needs NOTIFY_TWILIO_ACCOUNT_SID and _AUTH_TOKEN"
+            )
+        return self

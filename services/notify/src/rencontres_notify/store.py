@@ -1,72 +1,183 @@
-"""The only code that talks to the notify database: the delivery log."""
+"""The only code that talks to the notify database.
 
-from datetime import UTC, datetime
-from typing import Any, Literal
+`deliveries`: one document per message (see `deliveries.py` for its lifecycle), holding what
+to send (rendered once, at record time), where, its status, attempts, lease and schedule, and
+the events it owes the ops dashboard (`delivery.sent.v1` / `delivery.failed.v1`) in an embedded
+outbox written in the same update as the status. `sms_opt_outs`: numbers that answered STOP.
+`sms_daily`: SMS counted per number and Paris day.
+"""
 
-from pymongo import ASCENDING
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD
+
+from rencontres_notify.deliveries import DUE, FINAL
 
 Doc = dict[str, Any]
-Channel = Literal["email", "sms"]
+Entry = dict[str, Any]
 
 
-class DeliveryLog:
-    """One document per (event, recipient, channel): the unique `_id` stops a second send."""
-
+class DeliveryStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.deliveries = db["deliveries"]
         self.processed = db["processed_events"]
+        self.opt_outs = db["sms_opt_outs"]
+        self.daily = db["sms_daily"]
 
     async def create_indexes(self) -> None:
-        await self.deliveries.create_index([("registration_id", ASCENDING)])
-        await self.deliveries.create_index([("status", ASCENDING)])
+        await self.deliveries.create_index([("registration_ids", ASCENDING)])
+        await self.deliveries.create_index([("due_at", ASCENDING)])
+        await self.deliveries.create_index([("dead_letter_owed", ASCENDING)])
+        await self.deliveries.create_index([(OWED_FIELD, ASCENDING)])
 
-    async def claim(self, delivery_id: str, record: Doc) -> bool:
-        """True when this delivery is ours to send: new, or an earlier attempt did not finish."""
-        now = datetime.now(UTC)
+    async def record(self, doc: Doc) -> bool:
+        """Record a delivery to make; False when it was recorded before (a redelivered event)."""
         try:
-            await self.deliveries.insert_one(
-                {
-                    "_id": delivery_id,
-                    **record,
-                    "status": "sending",
-                    "attempts": 1,
-                    "created_at": now,
-                }
-            )
-            return True
+            await self.deliveries.insert_one(doc)
         except DuplicateKeyError:
-            existing = await self.deliveries.find_one_and_update(
-                {"_id": delivery_id, "status": {"$nin": ["sent", "erased"]}},
-                {"$inc": {"attempts": 1}, "$set": {"status": "sending"}},
-            )
-            return existing is not None
+            return False
+        return True
 
-    async def mark(
-        self, delivery_id: str, status: Literal["sent", "failed"], detail: str = ""
-    ) -> None:
-        await self.deliveries.update_one(
-            {"_id": delivery_id},
-            {"$set": {"status": status, "detail": detail[:500], "updated_at": datetime.now(UTC)}},
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        """Ids of deliveries to try now: pending, retry time reached, or lease run out."""
+        cursor = self.deliveries.find({"due_at": {"$lte": now}}, {"_id": 1})
+        return [d["_id"] for d in await cursor.sort("due_at", ASCENDING).limit(limit).to_list()]
+
+    async def claim(
+        self, delivery_id: str, token: str, now: datetime, lease: timedelta
+    ) -> Doc | None:
+        """Take a due delivery for one attempt, until `now + lease`; the document as it was
+        before (its `status` says whether a lease was taken over), or None if not ours."""
+        return await self.deliveries.find_one_and_update(
+            {"_id": delivery_id, "status": {"$in": list(DUE)}, "due_at": {"$lte": now}},
+            {
+                "$set": {"status": "sending", "lease": token, "due_at": now + lease},
+                "$inc": {"attempts": 1},
+            },
+            return_document=ReturnDocument.BEFORE,
         )
 
-    async def erase(self, registration_id: str) -> int:
-        """Forget where this registration's messages went, keeping that they were sent and when.
+    async def defer(self, delivery_id: str, token: str, until: datetime, why: str) -> None:
+        """Give a claimed delivery back without counting the attempt (quiet hours)."""
+        await self.deliveries.update_one(
+            {"_id": delivery_id, "lease": token},
+            {
+                "$set": {"status": "pending", "due_at": until, "deferred": why},
+                "$inc": {"attempts": -1},
+            },
+        )
 
-        A delivery that had not gone out yet becomes `erased`, so no retry sends it.
-        Returns how many deliveries were touched.
-        """
-        now = datetime.now(UTC)
-        blank = {"to": "", "detail": "", "erased_at": now, "updated_at": now}
+    async def sent(self, delivery_id: str, now: datetime, extra: Doc, event: Entry) -> bool:
+        """Record the acceptance and its `delivery.sent.v1` in one write."""
+        return await self._final(delivery_id, "sent", now, {"sent_at": now, **extra}, event)
+
+    async def retry(
+        self,
+        delivery_id: str,
+        token: str,
+        at: datetime,
+        error: str,
+        now: datetime,
+        maybe_sent: bool,
+    ) -> None:
+        """Schedule the next attempt; `maybe_sent` when this one may have got through."""
+        fields = {"status": "retrying", "due_at": at, "last_error": error, "updated_at": now}
+        await self.deliveries.update_one(
+            {"_id": delivery_id, "lease": token},
+            {"$set": {**fields, "maybe_sent": maybe_sent}},
+        )
+
+    async def failed(self, delivery_id: str, error: str, now: datetime, event: Entry) -> bool:
+        """Record a permanent failure, its `delivery.failed.v1`, and that a dead letter is owed."""
+        return await self._final(
+            delivery_id,
+            "failed",
+            now,
+            {"last_error": error, "failed_at": now, "dead_letter_owed": True},
+            event,
+        )
+
+    async def suppressed(self, delivery_id: str, why: str, now: datetime) -> None:
+        await self._final(delivery_id, "suppressed", now, {"last_error": why}, None)
+
+    async def _final(
+        self, delivery_id: str, status: str, now: datetime, fields: Doc, event: Entry | None
+    ) -> bool:
+        update: Doc = {
+            "$set": {"status": status, "updated_at": now, **fields},
+            "$unset": {"due_at": "", "lease": ""},
+        }
+        if event is not None:
+            update["$push"] = {OUTBOX_FIELD: event}
+            update["$set"][OWED_FIELD] = True
+        result = await self.deliveries.update_one(
+            {"_id": delivery_id, "status": {"$nin": list(FINAL)}}, update
+        )
+        return result.modified_count == 1
+
+    async def dead_letters_owed(self, limit: int = 50) -> list[Doc]:
+        return await self.deliveries.find({"dead_letter_owed": True}).limit(limit).to_list()
+
+    async def dead_lettered(self, delivery_id: str) -> None:
+        await self.deliveries.update_one(
+            {"_id": delivery_id}, {"$set": {"dead_letter_owed": False}}
+        )
+
+    async def get(self, delivery_id: str) -> Doc | None:
+        return await self.deliveries.find_one({"_id": delivery_id})
+
+    async def for_registration(self, registration_id: str) -> list[Doc]:
+        cursor = self.deliveries.find({"registration_ids": registration_id})
+        return await cursor.sort("created_at", ASCENDING).to_list()
+
+    async def erase(self, registration_id: str, now: datetime) -> int:
+        """Forget where this registration's messages went and what they said, keeping that
+        they were sent and when. One not gone out yet becomes `erased`: no retry sends it."""
+        blank = {
+            "to": "",
+            "content": {},
+            "event": "",
+            "last_error": "",
+            "erased_at": now,
+            "updated_at": now,
+        }
         unsent = await self.deliveries.update_many(
-            {"registration_id": registration_id, "status": {"$ne": "sent"}},
-            {"$set": {**blank, "status": "erased"}},
+            {"registration_ids": registration_id, "status": {"$ne": "sent"}},
+            {"$set": {**blank, "status": "erased"}, "$unset": {"due_at": "", "lease": ""}},
         )
         sent = await self.deliveries.update_many(
-            {"registration_id": registration_id, "status": "sent"}, {"$set": blank}
+            {"registration_ids": registration_id, "status": "sent"}, {"$set": blank}
         )
         return unsent.modified_count + sent.modified_count
 
-    async def for_registration(self, registration_id: str) -> list[Doc]:
-        return await self.deliveries.find({"registration_id": registration_id}).to_list()
+    async def provider_status(self, delivery_id: str, status: str, now: datetime) -> bool:
+        """What the SMS provider's status callback said about a sent message."""
+        result = await self.deliveries.update_one(
+            {"_id": delivery_id}, {"$set": {"provider_status": status, "updated_at": now}}
+        )
+        return result.matched_count == 1
+
+    async def opt_out(self, number: str, now: datetime) -> None:
+        await self.opt_outs.update_one({"_id": number}, {"$setOnInsert": {"at": now}}, upsert=True)
+
+    async def opted_out(self, number: str) -> bool:
+        return await self.opt_outs.find_one({"_id": number}, {"_id": 1}) is not None
+
+    async def counted(self, delivery_id: str) -> None:
+        """This SMS counts against its number's daily cap already: a retry counts it no more."""
+        await self.deliveries.update_one({"_id": delivery_id}, {"$set": {"counted": True}})
+
+    async def count_sms(self, number: str, day: str, cap: int) -> bool:
+        """Count one SMS to `number` on `day`; False when the day's cap is already reached."""
+        key = f"{number}:{day}"
+        try:
+            await self.daily.find_one_and_update(
+                {"_id": key, "count": {"$lt": cap}}, {"$inc": {"count": 1}}, upsert=True
+            )
+        except DuplicateKeyError:
+            return False
+        return True

@@ -1,0 +1,228 @@
+"""Benchmark of notify draining a backlog of events into the SMTP catcher, against a bare loop.
+
+Starts its own platform (port offset 7000, temporary state): Kafka, FerretDB, the mail/SMS
+sinks and the notify service alone. Then, in the same run and against the same catcher:
+1. the bare loop: the same rendered email sent with aiosmtplib over as many kept-open
+   connections as notify uses, nothing else (no database, no Kafka): the catcher's ceiling;
+2. notify: N `registration.confirmed.v1` events (email only) published to Kafka as fast as
+   the producer goes, so notify faces a backlog; each email's acceptance time is read from its
+   Maildir file name (the catcher's clock, microseconds), each event's publication time from
+   the event; rate = N / (last accepted - first published), latency = accepted - published.
+Writes bench-results/notify.json and .png, prints PASS/FAIL for "at least half the bare rate".
+"""
+
+import argparse
+import asyncio
+import json
+import mailbox
+import platform
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+from aiokafka import AIOKafkaProducer
+from rencontres_contracts import new_event
+from rencontres_contracts.events.common import Contact
+from rencontres_contracts.events.registration import RegistrationConfirmedV1
+from rencontres_infra.stack import Ports, Stack
+from rencontres_notify.messages import MESSAGES
+from rencontres_notify.rendering import render_email
+from rencontres_notify.senders import OutgoingEmail, build_message
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = REPO / "bench-results"
+CONNECTIONS = 4
+FROM = "Rencontres Entreprises <forum@rencontres.example>"
+
+
+def event(i: int, domain: str) -> Any:
+    rid = str(uuid.uuid4())
+    data = RegistrationConfirmedV1(
+        registration_id=rid,
+        reference=f"RC-BNCH-{i:04d}"[:32],
+        offer="student_pass",
+        edition_ids=["montpellier-2027-11-18"],
+        edition_names=["ENSCM Montpellier, 18 novembre 2027"],
+        reason="free",
+        contact=Contact(name="Léa Dubois", email=f"p{i}@{domain}"),
+        status_url=f"http://127.0.0.1:8001/r/{rid}?t=abc",
+    )
+    return new_event(data, source="/bench/notify", subject=rid)
+
+
+def accepted_at(key: str) -> float:
+    """Maildir names start `{seconds}.M{microseconds}P…`: when the catcher stored the mail."""
+    seconds, rest = key.split(".", 1)
+    micros = rest[1:].split("P", 1)[0] if rest.startswith("M") else "0"
+    return int(seconds) + int(micros) / 1e6
+
+
+def maildir_times(
+    directory: Path, marker: str, found: dict[str, float], read: set[str]
+) -> dict[str, float]:
+    """{Message-ID: accepted time} of the mails carrying `marker`; `read` skips known files."""
+    box = mailbox.Maildir(directory, create=False)
+    for key in box.iterkeys():
+        if key in read:
+            continue
+        read.add(key)
+        with box.get_file(key) as fh:
+            head = fh.read(4096).decode(errors="replace")
+        if marker not in head:
+            continue
+        for line in head.splitlines():
+            if line.lower().startswith("message-id:"):
+                found[line.split(":", 1)[1].strip()] = accepted_at(key)
+                break
+    return found
+
+
+async def bare_loop(host: str, port: int, n: int, domain: str) -> dict[str, float]:
+    sample = event(0, domain)
+    context = MESSAGES[sample.type].recipients(sample.data)[0].context
+    email = render_email("registration.confirmed.v1", "fr", context)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+
+    async def worker() -> None:
+        client = aiosmtplib.SMTP(hostname=host, port=port, timeout=30)
+        await client.connect()
+        while not queue.empty():
+            i = queue.get_nowait()
+            out = OutgoingEmail(
+                to=f"b{i}@{domain}",
+                name="Léa Dubois",
+                email=email,
+                message_id=f"<bare.{i}.{domain}@rencontres.example>",
+                delivery_id=f"bare:{i}",
+                date=datetime.now(UTC),
+            )
+            await client.send_message(build_message(FROM, out))
+        await client.quit()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+    elapsed = time.perf_counter() - started
+    return {"messages": n, "seconds": elapsed, "per_second": n / elapsed}
+
+
+async def notify_drain(
+    bootstrap: str, maildir: Path, n: int, domain: str, timeout: float
+) -> dict[str, Any]:
+    events = [event(i, domain) for i in range(n)]
+    published: dict[str, float] = {}
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        for e in events:
+            published[f"<{e.id}.email@rencontres.example>"] = time.time()
+            await producer.send("registration.events", e.to_bytes(), key=e.subject.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+    publish_seconds = max(published.values()) - min(published.values())
+    deadline = time.monotonic() + timeout
+    seen: dict[str, float] = {}
+    read: set[str] = set()
+    while time.monotonic() < deadline:
+        maildir_times(maildir, domain, seen, read)
+        if len(seen) >= n:
+            break
+        await asyncio.sleep(2)
+    latencies = sorted(seen[m] - published[m] for m in seen if m in published)
+    first, last = min(published.values()), max(seen.values(), default=time.time())
+    return {
+        "messages": n,
+        "delivered": len(seen),
+        "publish_seconds": publish_seconds,
+        "seconds": last - first,
+        "per_second": len(seen) / (last - first) if seen else 0.0,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))] if latencies else None,
+        "latencies_s": latencies,
+    }
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    rates = [result["bare"]["per_second"], result["notify"]["per_second"]]
+    left.bar(["bare aiosmtplib loop", "notify (Kafka → FerretDB → SMTP)"], rates)
+    left.axhline(rates[0] / 2, linestyle="--", color="grey", label="target: half the bare rate")
+    left.set_ylabel("emails accepted per second")
+    left.set_title(f"Draining {result['notify']['messages']} events into the catcher")
+    left.legend(loc="upper right")
+    lat = result["notify"]["latencies_s"]
+    if lat:
+        right.plot(lat, [i / len(lat) for i in range(len(lat))])
+    right.set_xlabel("seconds from event published to email accepted")
+    right.set_ylabel("share of emails")
+    right.set_title("notify: publish-to-accept latency (backlog included)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--offset", type=int, default=7000, help="port offset of the stack")
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--timeout", type=float, default=1800)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    RESULTS.mkdir(exist_ok=True)
+    state = Path(tempfile.mkdtemp(prefix="rencontres-bench-notify-"))
+    tag = uuid.uuid4().hex[:6]
+    with Stack(state, Ports.from_env(offset=args.offset), ephemeral=True) as stack:
+        endpoints = stack.start_infra()
+        extra = {
+            "NOTIFY_SMS_QUIET_START": "00:00",
+            "NOTIFY_SMS_QUIET_END": "00:00",
+            "NOTIFY_SMTP_CONNECTIONS": str(CONNECTIONS),
+            "LOG_LEVEL": "warning",
+        }
+        stack.start_services(extra_env=extra, names=("notify",))
+        maildir = state / "sinks" / "mail"
+        bare = asyncio.run(
+            bare_loop(endpoints.smtp_host, endpoints.smtp_port, args.events, f"bare{tag}.example")
+        )
+        print("bare", bare, flush=True)
+        drained = asyncio.run(
+            notify_drain(
+                endpoints.kafka_bootstrap_servers,
+                maildir,
+                args.events,
+                f"notify{tag}.example",
+                args.timeout,
+            )
+        )
+        print("notify", {k: v for k, v in drained.items() if k != "latencies_s"}, flush=True)
+    result = {
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "connections": CONNECTIONS,
+        "bare": bare,
+        "notify": drained,
+        "ratio": drained["per_second"] / bare["per_second"],
+    }
+    (RESULTS / "notify.json").write_text(
+        json.dumps(
+            {**result, "notify": {k: v for k, v in drained.items() if k != "latencies_s"}},
+            indent=2,
+        )
+    )
+    plot(result, RESULTS / "notify.png")
+    verdict = "PASS" if result["ratio"] >= 0.5 and drained["delivered"] == args.events else "FAIL"
+    rates = f"notify {drained['per_second']:.0f}/s vs bare {bare['per_second']:.0f}/s"
+    latency = f"p50 {drained['p50_ms']} ms, p95 {drained['p95_ms']} ms"
+    print(f"{verdict}: {rates} (ratio {result['ratio']:.2f}); {latency}")

@@ -1,0 +1,276 @@
+"""Sends what the store holds as due, in the background, so a slow or absent SMTP server or
+SMS provider never holds a Kafka partition: handlers only record deliveries.
+
+Each attempt claims its delivery with a lease, sends, and records the outcome: `sent` (with its
+`delivery.sent.v1`), `retrying` at the next time on the backoff schedule, or `failed` (with its
+`delivery.failed.v1` and a record on the source topic's dead-letter topic, with the reason).
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from time import monotonic
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+from rencontres_contracts import topic_for
+from rencontres_kit.outbox import Publish
+
+from rencontres_notify import events, sms
+from rencontres_notify.deliveries import message_id
+from rencontres_notify.retry import Backoff, SendError, transient
+from rencontres_notify.senders import (
+    Email,
+    EmailSender,
+    OutgoingEmail,
+    OutgoingSms,
+    SmsProvider,
+    domain_of,
+)
+from rencontres_notify.store import DeliveryStore
+
+log = logging.getLogger(__name__)
+
+Doc = dict[str, Any]
+Clock = Callable[[], datetime]
+
+ATTEMPTS = Counter(
+    "notify_send_attempts_total", "Send attempts, by channel and outcome", ["channel", "outcome"]
+)
+RESENDS = Counter(
+    "notify_possible_resends_total",
+    "Attempts after one that may have got through (its lease ran out, or it timed out without an "
+    "answer): a second copy may leave, with the same Message-ID or provider key",
+    ["channel"],
+)
+DUE = Gauge(
+    "notify_deliveries_due", "Deliveries due at the last scan (pending, retrying, lease out)"
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Policy:
+    lease: timedelta = timedelta(seconds=60)
+    backoff: Backoff = field(default_factory=Backoff)
+    sms_daily_cap: int = 5
+    quiet: tuple[time, time] = (time(21, 0), time(8, 0))
+    poll_interval: float = 1.0
+    batch: int = 200
+    concurrency: int = 8
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: DeliveryStore,
+        email: EmailSender,
+        sms_provider: SmsProvider,
+        publish: Publish,
+        group: str,
+        policy: Policy = Policy(),
+        clock: Clock = utcnow,
+        wake_outbox: Callable[[str, str, list[Doc]], None] = lambda name, doc_id, outbox: None,
+    ) -> None:
+        self.store, self.email, self.sms = store, email, sms_provider
+        self._publish, self._group, self.policy, self.now = publish, group, policy, clock
+        self._wake_outbox = wake_outbox
+        self._wakeup = asyncio.Event()
+        self._hints: dict[str, Doc] = {}
+        self.token = uuid.uuid4().hex
+        """The lease token of deliveries recorded already claimed for this dispatcher."""
+        self._task: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(policy.concurrency)
+        self._domain = domain_of(email.mail_from)
+
+    def claimed_now(self, now: datetime) -> Doc:
+        """The fields a delivery is recorded with when it is ours to send at once: recorded
+        already claimed (one insert, no claiming write: the proxy in front of FerretDB
+        serialises updates per collection, not inserts). A crash leaves its lease to run out."""
+        return {
+            "status": "sending",
+            "lease": self.token,
+            "attempts": 1,
+            "due_at": now + self.policy.lease,
+        }
+
+    def wake(self, *claimed: Doc) -> None:
+        """Send these deliveries, recorded claimed by `claimed_now`, soon."""
+        self._hints.update({doc["_id"]: doc for doc in claimed})
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notify-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        """Hinted deliveries at once; every `poll_interval` a scan of everything due (retries,
+        deferred SMS, leases run out, what another replica recorded) and owed dead letters."""
+        last_scan = 0.0
+        while True:
+            busy = False
+            try:
+                await self.send_claimed()
+                if monotonic() - last_scan >= self.policy.poll_interval:
+                    busy = await self.scan()
+                    last_scan = 0.0 if busy else monotonic()
+            except Exception:
+                log.exception("dispatcher pass failed; will try again")
+            if busy or self._hints:
+                continue
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self.policy.poll_interval)
+            except TimeoutError:
+                pass
+
+    async def run_once(self) -> bool:
+        """What the background loop does, once: the just-recorded deliveries, then a scan."""
+        await self.send_claimed()
+        return await self.scan()
+
+    async def send_claimed(self) -> None:
+        """Send the deliveries recorded already claimed for us (side by side)."""
+        while self._hints:
+            hinted, self._hints = self._hints, {}
+            await asyncio.gather(*(self._guarded(doc["_id"], doc) for doc in hinted.values()))
+
+    async def scan(self) -> bool:
+        """Every due delivery tried (side by side), owed dead letters published. True when a
+        full batch was found (there may be more)."""
+        await self.flush_dead_letters()
+        ids = await self.store.due(self.now(), self.policy.batch)
+        DUE.set(len(ids))
+        await asyncio.gather(*(self._guarded(i) for i in ids))
+        return len(ids) == self.policy.batch
+
+    async def _guarded(self, delivery_id: str, claimed: Doc | None = None) -> None:
+        async with self._slots:
+            try:
+                await self.attempt(delivery_id, claimed)
+            except Exception:
+                log.exception("attempt on %s failed unexpectedly", delivery_id)
+
+    async def attempt(self, delivery_id: str, claimed: Doc | None = None) -> str | None:
+        """Claim (unless recorded `claimed` for us), send, record; the new status, or None
+        when someone else holds it."""
+        now = self.now()
+        if claimed is not None:
+            token, doc = self.token, claimed
+        else:
+            token = uuid.uuid4().hex
+            before = await self.store.claim(delivery_id, token, now, self.policy.lease)
+            if before is None:
+                return None
+            if before["status"] == "sending" or before.get("maybe_sent"):
+                RESENDS.labels(before["channel"]).inc()  # the earlier one may have got through
+            doc = {**before, "attempts": before.get("attempts", 0) + 1, "status": "sending"}
+        channel = doc["channel"]
+        if channel == "sms":
+            held = await self._sms_policy(doc, token, now)
+            if held:
+                return held
+        try:
+            extra = await self._send(doc)
+        except SendError as exc:
+            ATTEMPTS.labels(channel, exc.kind).inc()
+            return await self._failure(doc, token, exc)
+        except Exception as exc:  # a case no sender classified: retried, within the window
+            log.exception("unclassified failure sending %s", delivery_id)
+            ATTEMPTS.labels(channel, "transient").inc()
+            reason = f"unclassified {type(exc).__name__}: {exc}"
+            return await self._failure(doc, token, transient(reason, maybe_delivered=True))
+        ATTEMPTS.labels(channel, "sent").inc()
+        done = self.now()
+        entry = events.sent_entry(doc, done)
+        if await self.store.sent(delivery_id, done, extra, entry):
+            self._wake_outbox(self.store.deliveries.name, delivery_id, [entry])
+        return "sent"
+
+    async def _sms_policy(self, doc: Doc, token: str, now: datetime) -> str | None:
+        """Opt-out and the daily cap suppress; quiet hours defer to the morning."""
+        number = doc["to"]
+        if await self.store.opted_out(number):
+            await self.store.suppressed(doc["_id"], "opted out (STOP)", now)
+            return "suppressed"
+        morning = sms.quiet_until(now, *self.policy.quiet)
+        if morning is not None:
+            await self.store.defer(doc["_id"], token, morning.astimezone(UTC), "quiet hours")
+            return "pending"
+        if not doc.get("counted"):
+            if not await self.store.count_sms(
+                number, sms.paris_day(now), self.policy.sms_daily_cap
+            ):
+                await self.store.suppressed(doc["_id"], "daily SMS cap reached", now)
+                return "suppressed"
+            await self.store.counted(doc["_id"])
+        return None
+
+    async def _send(self, doc: Doc) -> Doc:
+        content = doc["content"]
+        if doc["channel"] == "email":
+            mid = message_id(doc["_id"], self._domain)
+            await self.email.send(
+                OutgoingEmail(
+                    to=doc["to"],
+                    name=doc.get("name", ""),
+                    email=Email(content["subject"], content["text"], content["html"]),
+                    message_id=mid,
+                    delivery_id=doc["_id"],
+                    date=self.now(),
+                    list_unsubscribe=content.get("list_unsubscribe"),
+                )
+            )
+            return {"message_id": mid}
+        provider_id = await self.sms.send(OutgoingSms(doc["to"], content["text"], doc["_id"]))
+        return {"provider_id": provider_id}
+
+    async def _failure(self, doc: Doc, token: str, exc: SendError) -> str:
+        now = self.now()
+        if exc.kind == "transient":
+            created = doc["created_at"]
+            created = created if created.tzinfo else created.replace(tzinfo=UTC)
+            at = self.policy.backoff.next_attempt(doc["attempts"], created, now)
+            if at is not None:
+                await self.store.retry(doc["_id"], token, at, exc.reason, now, exc.maybe_delivered)
+                return "retrying"
+            reason = f"gave up after {doc['attempts']} attempts: {exc.reason}"
+        else:
+            reason = exc.reason
+        entry = events.failed_entry(doc, now, reason, exc.kind == "permanent")
+        if await self.store.failed(doc["_id"], reason, now, entry):
+            self._wake_outbox(self.store.deliveries.name, doc["_id"], [entry])
+            await self.flush_dead_letters()
+        return "failed"
+
+    async def flush_dead_letters(self) -> None:
+        """Publish the dead letters failed deliveries owe: the source event's bytes on its
+        topic's dead-letter topic, with the reason; at least once (a crash re-publishes)."""
+        for doc in await self.store.dead_letters_owed():
+            source = doc.get("event_type", "")
+            try:
+                topic = topic_for(source).dead_letter
+            except KeyError:
+                topic = "notify.events.dlt"
+            reason = f"delivery {doc['_id']} failed: {doc.get('last_error', '')}"
+            headers = {
+                "x-dead-letter-reason": reason[:1000],
+                "x-consumer-group": self._group,
+                "x-original-topic": topic.removesuffix(".dlt"),
+                "x-delivery-id": doc["_id"],
+                "x-channel": doc["channel"],
+            }
+            await self._publish(
+                topic, doc["_id"].encode(), str(doc.get("event", "")).encode(), headers
+            )
+            await self.store.dead_lettered(doc["_id"])

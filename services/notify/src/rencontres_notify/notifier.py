@@ -1,0 +1,89 @@
+"""What notify does with an event: look up its row in the message table, render each message
+once, and record one delivery per recipient and channel. Sending is the dispatcher's job, in
+the background: a handler only writes to the database, so it never holds a partition."""
+
+from datetime import UTC
+from typing import Any
+
+from rencontres_contracts import CloudEvent
+
+from rencontres_notify import sms
+from rencontres_notify.deliveries import Channel, delivery_id
+from rencontres_notify.dispatcher import Clock, Dispatcher, utcnow
+from rencontres_notify.messages import MESSAGES, Message, Recipient
+from rencontres_notify.rendering import render_email, render_sms
+from rencontres_notify.store import DeliveryStore
+
+Doc = dict[str, Any]
+
+
+class Notifier:
+    def __init__(
+        self,
+        store: DeliveryStore,
+        dispatcher: Dispatcher,
+        *,
+        unsubscribe: str = "<mailto:unsubscribe@rencontres.example>",
+        clock: Clock = utcnow,
+    ) -> None:
+        self.store, self.dispatcher, self.now = store, dispatcher, clock
+        self._unsubscribe = unsubscribe
+
+    async def handle(self, event: CloudEvent[Any]) -> int:
+        """Record the deliveries the event's row asks for; how many were new."""
+        message = MESSAGES[event.type]
+        recorded = []
+        for recipient in message.recipients(event.data):
+            for channel in message.channels:
+                if channel in recipient.channels:
+                    doc = self._delivery(event, message, recipient, channel)
+                    if doc is not None and await self.store.record(doc):
+                        recorded.append(doc)
+        if recorded:
+            self.dispatcher.wake(*(d for d in recorded if d["status"] == "sending"))
+        return len(recorded)
+
+    async def erase(self, registration_id: str) -> int:
+        return await self.store.erase(registration_id, self.now())
+
+    def _delivery(
+        self, event: CloudEvent[Any], message: Message, recipient: Recipient, channel: Channel
+    ) -> Doc | None:
+        contact = recipient.contact
+        language = contact.language
+        now = self.now()
+        due = now
+        if channel == "email":
+            email = render_email(message.template, language, recipient.context)
+            content: Doc = {"subject": email.subject, "text": email.text, "html": email.html}
+            if not message.transactional:
+                content["list_unsubscribe"] = self._unsubscribe
+            to: str | None = contact.email
+        else:
+            to = sms.e164(contact.phone) if contact.phone and contact.sms_consent else None
+            if to is None:  # no number, no consent, or not a phone number: email only
+                return None
+            content = {"text": render_sms(message.template, language, recipient.context)}
+            due = (sms.quiet_until(now, *self.dispatcher.policy.quiet) or now).astimezone(UTC)
+        doc = {
+            "_id": delivery_id(event.id, channel, recipient.key),
+            "registration_id": recipient.registration_ids[0],
+            "registration_ids": list(recipient.registration_ids),
+            "event_id": event.id,
+            "event_type": event.type,
+            "correlation_id": event.correlationid,
+            "event": event.to_bytes().decode(),
+            "template": message.template,
+            "channel": channel,
+            "language": language,
+            "to": to,
+            "name": contact.name,
+            "content": content,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "due_at": due,
+        }
+        if due <= now:  # ours to send at once: recorded claimed, no claiming write
+            doc.update(self.dispatcher.claimed_now(now))
+        return doc
