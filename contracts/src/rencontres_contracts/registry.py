@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from rencontres_contracts.envelope import CloudEvent, EventData
 from rencontres_contracts.events.billing import InvoicePaidV1
+from rencontres_contracts.events.ops import DeadLetterReplayedV1
 from rencontres_contracts.events.pools import PoolClosedV1, PoolJoinedV1, PoolOpenedV1
 from rencontres_contracts.events.registration import (
     ApplicationReviewedV1,
@@ -32,6 +33,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         PoolJoinedV1,
         PoolClosedV1,
         InvoicePaidV1,
+        DeadLetterReplayedV1,
     )
 }
 """Every event type the platform knows, by its CloudEvents `type`."""

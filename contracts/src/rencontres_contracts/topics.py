@@ -33,7 +33,7 @@ TOPICS: tuple[Topic, ...] = (
         key="registration id (pool id for pool events)",
         retention_ms=90 * DAY_MS,
         producers=("registration",),
-        consumers=("billing", "notify", "ops"),
+        consumers=("billing", "notify"),
         description="State changes of registrations and shared stands, in order per aggregate.",
         event_types=(
             "registration.submitted.v1",
@@ -54,9 +54,20 @@ TOPICS: tuple[Topic, ...] = (
         key="invoice id",
         retention_ms=400 * DAY_MS,
         producers=("billing",),
-        consumers=("registration", "notify", "ops"),
+        consumers=("registration", "notify"),
         description="Invoices issued and paid, credit notes; keyed by invoice.",
         event_types=("invoice.paid.v1",),
+    ),
+    Topic(
+        name="ops.audit",
+        partitions=1,
+        key="dead-letter topic",
+        retention_ms=400 * DAY_MS,
+        producers=("ops",),
+        consumers=(),
+        description="The ops dashboard's audit trail: every dead-letter replay, who and when. "
+        "Ops reads it back (no consumer group) to show what was replayed.",
+        event_types=("deadletter.replayed.v1",),
     ),
 )
 

@@ -1,5 +1,6 @@
 """A FastStream Kafka broker configured the one way every service needs it."""
 
+import logging
 from typing import Any
 
 from faststream import AckPolicy
@@ -19,6 +20,8 @@ def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
         acks="all",
         allow_auto_create_topics=False,
         graceful_timeout=10.0,
+        # its lines go to the root logger (JSON, masked) instead of FastStream's own text handler
+        logger=logging.getLogger("faststream.kafka"),
     )
 
 
@@ -34,7 +37,7 @@ def publisher(broker: KafkaBroker) -> Publish:
 def record_of(message: Any) -> Record:
     """The client-independent view of a FastStream Kafka message."""
     raw = message.raw_message
-    return Record(raw.topic, raw.partition, raw.offset, message.body)
+    return Record(raw.topic, raw.partition, raw.offset, message.body, raw.key)
 
 
 def subscribe(broker: KafkaBroker, consumer: EventConsumer, topics: list[str], group: str) -> None:
