@@ -1,14 +1,20 @@
-"""The CloudEvents 1.0 envelope (structured JSON mode) around every message.
+"""The CloudEvents 1.0 envelope around every message.
 
 Each event type is a pydantic model subclassing `EventData` that names its CloudEvents `type`
 and the topic it travels on. The envelope is generic over that model so a consumer that asks for
 `CloudEvent[RegistrationSubmittedV1]` gets `data` validated.
+
+Strict in what we send, liberal in what we accept: `new_event` fills every attribute, but the
+envelope requires only what CloudEvents 1.0 requires (`specversion`, `id`, `source`, `type`)
+and gives the optional ones a default when another team's producer leaves them out:
+`correlationid` = the event's own id (it starts a correlation), `dataschema` = our schema URN
+for the type, `time` = when we read it, `subject` = the id (a consumer may pass the Kafka key).
 """
 
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rencontres_contracts.ids import new_id
 
@@ -41,17 +47,39 @@ class CloudEvent(BaseModel, Generic[DataT]):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(min_length=1, max_length=64, description="UUIDv7, unique and time-sortable")
-    source: str = Field(min_length=1, max_length=200, description="URI-reference of the producer")
+    id: str = Field(min_length=1, max_length=200, description="UUIDv7, unique and time-sortable")
+    source: str = Field(min_length=1, max_length=1000, description="URI-reference of the producer")
     type: str = Field(pattern=r"^[a-z]+(\.[a-z_]+)+\.v[0-9]+$")
-    time: datetime
-    subject: str = Field(min_length=1, max_length=64, description="aggregate id; the Kafka key")
-    datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str
-    correlationid: str = Field(min_length=1, max_length=64)
+    time: datetime = Field(description="when it happened; when it was read if absent")
+    subject: str = Field(
+        min_length=1, max_length=200, description="aggregate id; the Kafka key; the id if absent"
+    )
+    datacontenttype: str = Field(default="application/json", max_length=100)
+    dataschema: str = Field(max_length=1000, description="our schema URN for the type if absent")
+    correlationid: str = Field(
+        min_length=1, max_length=200, description="the event's own id if absent"
+    )
     causationid: str | None = Field(default=None, max_length=64)
     traceparent: str | None = Field(default=None, max_length=55)
     data: DataT
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_optional_attributes(cls, value: Any) -> Any:
+        """Fill what CloudEvents 1.0 leaves optional and our consumers rely on."""
+        if not isinstance(value, dict) or "id" not in value:
+            return value
+        filled = dict(value)
+        for name, default in (
+            ("correlationid", value["id"]),
+            ("subject", value["id"]),
+            ("dataschema", SCHEMA_URN_PREFIX + str(value.get("type"))),
+        ):
+            if filled.get(name) in (None, ""):
+                filled[name] = default
+        if filled.get("time") in (None, ""):
+            filled["time"] = datetime.now(UTC)
+        return filled
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()

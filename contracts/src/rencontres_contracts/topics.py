@@ -1,12 +1,24 @@
-"""The topic catalog: every Kafka topic, who writes it, who reads it, and how it is keyed.
+"""The topic catalog: every Kafka topic, who writes it, who reads which event type on it.
 
-Local infrastructure creates topics from this list; the AsyncAPI document is generated from it.
-Keys are aggregate ids so all events of one aggregate stay in order on one partition.
+It is executable: local infrastructure creates the topics from it, the AsyncAPI document is
+generated from it, each service subscribes to the topics it lists that service as a consumer
+on (`subscriptions`), and the contract tests fail when a service is listed for an event type
+its handlers do not handle, handles a type nobody produces, or is named as the producer of a
+type it has no publishing path for. Keys are aggregate ids so all events of one aggregate stay
+in order on one partition.
 """
 
 from dataclasses import dataclass, field
 
 DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Route:
+    """One event type on a topic and the services that consume it."""
+
+    event_type: str
+    consumers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -16,9 +28,20 @@ class Topic:
     key: str
     retention_ms: int
     producers: tuple[str, ...]
-    consumers: tuple[str, ...]
     description: str
-    event_types: tuple[str, ...] = field(default=())
+    routes: tuple[Route, ...] = field(default=())
+
+    @property
+    def event_types(self) -> tuple[str, ...]:
+        return tuple(route.event_type for route in self.routes)
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        """Every service that consumes at least one type here, in order of first mention."""
+        seen: dict[str, None] = {}
+        for route in self.routes:
+            seen.update(dict.fromkeys(route.consumers))
+        return tuple(seen)
 
     @property
     def dead_letter(self) -> str:
@@ -33,19 +56,19 @@ TOPICS: tuple[Topic, ...] = (
         key="registration id (pool id for pool events)",
         retention_ms=90 * DAY_MS,
         producers=("registration",),
-        consumers=("billing", "notify"),
         description="State changes of registrations and shared stands, in order per aggregate.",
-        event_types=(
-            "registration.submitted.v1",
-            "registration.promoted.v1",
-            "registration.reserved.v1",
-            "registration.confirmed.v1",
-            "registration.cancelled.v1",
-            "registration.erased.v1",
-            "application.reviewed.v1",
-            "pool.opened.v1",
-            "pool.joined.v1",
-            "pool.closed.v1",
+        routes=(
+            Route("registration.submitted.v1", ("billing", "notify")),
+            Route("registration.promoted.v1", ("notify",)),
+            Route("registration.reserved.v1", ("billing", "notify")),
+            Route("registration.confirmed.v1", ("notify",)),
+            Route("registration.cancelled.v1", ("notify",)),
+            Route("registration.erased.v1", ("notify",)),
+            Route("registration.link_requested.v1", ()),
+            Route("application.reviewed.v1", ("notify",)),
+            Route("pool.opened.v1", ()),
+            Route("pool.joined.v1", ()),
+            Route("pool.closed.v1", ("notify",)),
         ),
     ),
     Topic(
@@ -54,9 +77,27 @@ TOPICS: tuple[Topic, ...] = (
         key="invoice id",
         retention_ms=400 * DAY_MS,
         producers=("billing",),
-        consumers=("registration", "notify"),
-        description="Invoices issued and paid, credit notes; keyed by invoice.",
-        event_types=("invoice.paid.v1",),
+        description="Invoices issued, payments, reminders, lapses, credit notes; keyed by invoice.",
+        routes=(
+            Route("invoice.issued.v1", ()),
+            Route("payment.received.v1", ()),
+            Route("invoice.paid.v1", ("registration",)),
+            Route("invoice.overdue.v1", ()),
+            Route("invoice.lapsed.v1", ()),
+            Route("credit_note.issued.v1", ()),
+        ),
+    ),
+    Topic(
+        name="notify.events",
+        partitions=3,
+        key="registration id",
+        retention_ms=30 * DAY_MS,
+        producers=("notify",),
+        description="Messages sent and failed, for the ops dashboard; recipients masked.",
+        routes=(
+            Route("delivery.sent.v1", ()),
+            Route("delivery.failed.v1", ()),
+        ),
     ),
     Topic(
         name="ops.audit",
@@ -64,10 +105,9 @@ TOPICS: tuple[Topic, ...] = (
         key="dead-letter topic",
         retention_ms=400 * DAY_MS,
         producers=("ops",),
-        consumers=(),
         description="The ops dashboard's audit trail: every dead-letter replay, who and when. "
         "Ops reads it back (no consumer group) to show what was replayed.",
-        event_types=("deadletter.replayed.v1",),
+        routes=(Route("deadletter.replayed.v1", ()),),
     ),
 )
 
@@ -77,6 +117,26 @@ def topic_for(event_type: str) -> Topic:
         if event_type in topic.event_types:
             return topic
     raise KeyError(f"no topic carries {event_type!r}; add it to rencontres_contracts.topics")
+
+
+def consumers_of(event_type: str) -> tuple[str, ...]:
+    """The services the catalog says consume `event_type`."""
+    topic = topic_for(event_type)
+    return next(r.consumers for r in topic.routes if r.event_type == event_type)
+
+
+def producers_of(event_type: str) -> tuple[str, ...]:
+    return topic_for(event_type).producers
+
+
+def subscriptions(service: str) -> list[str]:
+    """The topics `service` reads: those with at least one event type it consumes."""
+    return [t.name for t in TOPICS if service in t.consumers]
+
+
+def consumed_by(service: str) -> frozenset[str]:
+    """Every event type the catalog routes to `service`."""
+    return frozenset(r.event_type for t in TOPICS for r in t.routes if service in r.consumers)
 
 
 def all_topic_names() -> list[str]:

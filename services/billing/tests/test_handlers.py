@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 from pymongo import AsyncMongoClient
-from rencontres_billing.handlers import handlers
+from rencontres_billing.handlers import router
 from rencontres_billing.store import InvoiceStore
 from rencontres_contracts import CloudEvent, new_event, parse_event
 from rencontres_contracts.events.common import Address, BillableLine, Contact, Organisation
@@ -59,7 +59,7 @@ STAND_LINES = [
 
 
 async def test_same_event_twice_makes_one_draft_with_the_right_totals(store: InvoiceStore) -> None:
-    on_submitted = handlers(store)[TYPE]
+    on_submitted = router.bind(store)[TYPE]
     event = submitted(STAND_LINES)
 
     await on_submitted(event)
@@ -89,7 +89,7 @@ async def test_same_event_twice_makes_one_draft_with_the_right_totals(store: Inv
 async def test_a_new_event_for_the_same_registration_keeps_the_first_draft(
     store: InvoiceStore,
 ) -> None:
-    on_submitted = handlers(store)[TYPE]
+    on_submitted = router.bind(store)[TYPE]
     event = submitted(STAND_LINES)
     again = event.model_copy(update={"id": str(uuid4())})  # re-published under a new id
 
@@ -102,6 +102,6 @@ async def test_a_new_event_for_the_same_registration_keeps_the_first_draft(
 
 async def test_free_registration_creates_no_invoice(store: InvoiceStore) -> None:
     event = submitted([])
-    await handlers(store)[TYPE](event)
+    await router.bind(store)[TYPE](event)
     assert await store.for_registration(event.data.registration_id) == []
     assert await store.invoices.count_documents({}) == 0

@@ -14,7 +14,7 @@ from rencontres_contracts import CloudEvent, new_event
 from rencontres_contracts.events.common import Contact
 from rencontres_contracts.events.registration import RegistrationSubmittedV1
 from rencontres_infra.stack import Endpoints
-from rencontres_notify.handlers import Notifier, handlers
+from rencontres_notify.handlers import Notifier, router
 from rencontres_notify.senders import EmailSender, SmsSender
 from rencontres_notify.store import DeliveryLog
 
@@ -56,7 +56,7 @@ async def test_same_event_twice_sends_one_email_and_one_sms(
 ) -> None:
     email, phone = f"lea.{uuid4().hex[:10]}@example.fr", unique_phone()
     event = submitted(email, phone, sms_consent=True)
-    on_submitted = handlers(notifier)[TYPE]
+    on_submitted = router.bind(notifier)[TYPE]
 
     await on_submitted(event)
     await on_submitted(event)
@@ -80,7 +80,7 @@ async def test_no_sms_without_consent_even_with_a_phone(
     email, phone = f"lea.{uuid4().hex[:10]}@example.fr", unique_phone()
     event = submitted(email, phone, sms_consent=False)
 
-    await handlers(notifier)[TYPE](event)
+    await router.bind(notifier)[TYPE](event)
 
     assert len(await mails_to(http, endpoints, email)) == 1
     assert await sms_to(http, endpoints, phone) == []
@@ -103,14 +103,14 @@ async def test_failed_smtp_send_is_retried_on_the_next_call_then_sent_once(
     )
 
     with pytest.raises(aiosmtplib.SMTPConnectError):
-        await handlers(down)[TYPE](event)
+        await router.bind(down)[TYPE](event)
     assert await mails_to(http, endpoints, email) == []
     [pending] = await log.for_registration(event.subject)
     assert pending["status"] == "failed" and pending["attempts"] == 1
     assert pending["detail"].startswith("SMTPConnectError")
 
-    await handlers(notifier)[TYPE](event)  # the consumer's retry, SMTP back
-    await handlers(notifier)[TYPE](event)  # and a later redelivery
+    await router.bind(notifier)[TYPE](event)  # the consumer's retry, SMTP back
+    await router.bind(notifier)[TYPE](event)  # and a later redelivery
 
     assert len(await mails_to(http, endpoints, email)) == 1
     assert len(await sms_to(http, endpoints, phone)) == 1

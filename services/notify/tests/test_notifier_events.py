@@ -21,7 +21,7 @@ from rencontres_contracts.events.registration import (
 )
 from rencontres_infra.stack import Endpoints
 from rencontres_kit.consumer import Handler
-from rencontres_notify.handlers import Notifier, handlers
+from rencontres_notify.handlers import Notifier, router
 from rencontres_notify.store import DeliveryLog
 
 from services.notify.tests.conftest import mails_to, sms_to
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.infra
 @pytest.fixture
 def on(notifier: Notifier) -> dict[str, Handler]:
     """The handler map over a real Notifier: `on[event type](event)`."""
-    return handlers(notifier)
+    return router.bind(notifier)
 
 
 def unique_email(who: str = "lea") -> str:

@@ -21,7 +21,8 @@ RegistrationStatus = Literal[
     "withdrawn",  # an incubator application its founders took back
     "cancelled",
 ]
-CancelReason = Literal["by_owner", "by_staff", "offer_expired", "pool_unfilled", "erased"]
+CancelReason = Literal["by_owner", "by_staff", "offer_expired", "pool_unfilled", "erased", "unpaid"]
+"""`unpaid`: billing reported the invoice lapsed (unpaid past its reminders and grace)."""
 
 _SUBMITTED_EXAMPLE: Any = {
     "registration_id": "0193a1c2-7f00-7abc-8def-0123456789ab",
@@ -184,6 +185,28 @@ class RegistrationCancelledV1(RegistrationFacts):
     previous_status: RegistrationStatus
     reason: CancelReason
     cancelled_at: datetime
+
+
+class RegistrationLinkRequestedV1(RegistrationFacts):
+    """Someone submitted an email that already holds this offer: the owner is sent their
+    private link (to that address only), and the person who submitted learns nothing."""
+
+    event_type: ClassVar[str] = "registration.link_requested.v1"
+    topic: ClassVar[str] = "registration.events"
+    model_config = examples(
+        {
+            "registration_id": _ID,
+            "reference": "RC-7KX4-Q2M9",
+            "offer": "stand",
+            "edition_ids": ["ales-2027-11-17"],
+            "contact": _CONTACT,
+            "status_url": _URL,
+            "requested_at": "2027-10-06T08:00:00Z",
+        }
+    )
+
+    status_url: str = Field(max_length=500)
+    requested_at: datetime
 
 
 class ApplicationReviewedV1(EventData):

@@ -9,8 +9,8 @@ reason and the original bytes, and the partition keeps flowing.
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 from rencontres_contracts import CloudEvent, InvalidEvent, parse_event
 
+from rencontres_kit.handlers import Handler
 from rencontres_kit.masking import mask
 from rencontres_kit.observability import consuming
 from rencontres_kit.outbox import Publish
@@ -26,7 +27,6 @@ from rencontres_kit.outbox import Publish
 log = logging.getLogger(__name__)
 
 Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
-Handler = Callable[[CloudEvent[Any]], Awaitable[None]]
 
 CONSUMED = Counter(
     "events_consumed_total",
@@ -49,7 +49,8 @@ class Record:
     topic: str
     partition: int
     offset: int
-    value: bytes
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = field(default=())
     key: bytes | None = None
 
 
@@ -75,7 +76,7 @@ class EventConsumer:
 
     async def consume(self, record: Record) -> Outcome:
         try:
-            event = parse_event(record.value)
+            event = parse_event(record.value, record.headers, record.key)
         except InvalidEvent as exc:
             await self._dead_letter(record, f"unparseable: {exc}")
             CONSUMED.labels(record.topic, "unknown", "dead_lettered").inc()
@@ -138,8 +139,11 @@ class EventConsumer:
         }
         if record.key is not None:  # a replay goes back to the partition its aggregate uses
             headers["x-original-key"] = record.key.decode(errors="replace")
+        # Binary-mode events keep their `ce_*` headers, so a replay is the same event again.
+        original = {name: value.decode(errors="replace") for name, value in record.headers}
         key = f"{record.topic}-{record.partition}-{record.offset}".encode()
-        await self._publish(f"{record.topic}.dlt", key, record.value, headers)
+        value = record.value if record.value is not None else b""
+        await self._publish(f"{record.topic}.dlt", key, value, {**original, **headers})
 
 
 def _where(record: Record) -> tuple[str, int, int]:

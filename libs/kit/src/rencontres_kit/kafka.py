@@ -37,7 +37,8 @@ def publisher(broker: KafkaBroker) -> Publish:
 def record_of(message: Any) -> Record:
     """The client-independent view of a FastStream Kafka message."""
     raw = message.raw_message
-    return Record(raw.topic, raw.partition, raw.offset, message.body, raw.key)
+    headers = tuple((name, bytes(value or b"")) for name, value in raw.headers or ())
+    return Record(raw.topic, raw.partition, raw.offset, raw.value, headers, raw.key)
 
 
 def subscribe(broker: KafkaBroker, consumer: EventConsumer, topics: list[str], group: str) -> None:

@@ -4,13 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from rencontres_contracts.events.registration import RegistrationSubmittedV1
+from rencontres_contracts.topics import subscriptions
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
 from rencontres_kit.mongo import connect, ping
 
-from rencontres_billing.handlers import handlers
+from rencontres_billing.handlers import router
 from rencontres_billing.settings import Settings
 from rencontres_billing.store import InvoiceStore
 
@@ -22,9 +22,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = InvoiceStore(db)
     broker = make_broker(settings.kafka_bootstrap_servers, "billing")
     consumer = EventConsumer(
-        settings.consumer_group, store.processed, publisher(broker), handlers(store)
+        settings.consumer_group, store.processed, publisher(broker), router.bind(store)
     )
-    subscribe(broker, consumer, [RegistrationSubmittedV1.topic], settings.consumer_group)
+    subscribe(broker, consumer, subscriptions("billing"), settings.consumer_group)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

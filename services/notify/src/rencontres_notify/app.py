@@ -5,13 +5,13 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from rencontres_contracts.events.registration import RegistrationSubmittedV1
+from rencontres_contracts.topics import subscriptions
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
 from rencontres_kit.mongo import connect, ping
 
-from rencontres_notify.handlers import Notifier, handlers
+from rencontres_notify.handlers import Notifier, router
 from rencontres_notify.senders import EmailSender, SmsSender
 from rencontres_notify.settings import Settings
 from rencontres_notify.store import DeliveryLog
@@ -37,9 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     broker = make_broker(settings.kafka_bootstrap_servers, "notify")
     consumer = EventConsumer(
-        settings.consumer_group, log.processed, publisher(broker), handlers(notifier)
+        settings.consumer_group, log.processed, publisher(broker), router.bind(notifier)
     )
-    subscribe(broker, consumer, [RegistrationSubmittedV1.topic], settings.consumer_group)
+    subscribe(broker, consumer, subscriptions("notify"), settings.consumer_group)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,6 +1,6 @@
 """Event handlers: which message each event produces, on which channels.
 
-One function per event type below; `handlers()` is the map the consumer dispatches on.
+One function per event type below, registered on `router` by the model it takes.
 Pool opened/joined carry no contact and are not mapped (the consumer ignores them).
 """
 
@@ -20,7 +20,7 @@ from rencontres_contracts.events.registration import (
     RegistrationReservedV1,
     RegistrationSubmittedV1,
 )
-from rencontres_kit.consumer import Handler
+from rencontres_kit.handlers import EventRouter
 
 from rencontres_notify.rendering import render_email, render_sms
 from rencontres_notify.senders import EmailSender, SmsSender
@@ -148,70 +148,69 @@ def member_context(data: PoolClosedV1, member: PoolMember) -> dict[str, Any]:
     }
 
 
-def handlers(notifier: Notifier) -> dict[str, Handler]:
-    async def on_submitted(event: CloudEvent[Any]) -> None:
-        data: RegistrationSubmittedV1 = event.data
-        await notifier.notify(
-            event, data.model_dump(mode="json"), registration_id=data.registration_id
-        )
+router: EventRouter[Notifier] = EventRouter("notify")
 
-    async def on_promoted(event: CloudEvent[Any]) -> None:
-        data: RegistrationPromotedV1 = event.data
-        await notifier.notify(event, promoted_context(data), registration_id=data.registration_id)
 
-    async def on_reserved(event: CloudEvent[Any]) -> None:
-        data: RegistrationReservedV1 = event.data
-        await notifier.notify(
-            event, data.model_dump(mode="json"), registration_id=data.registration_id, sms=False
-        )
+@router.on(RegistrationSubmittedV1)
+async def on_submitted(event: CloudEvent[RegistrationSubmittedV1], notifier: Notifier) -> None:
+    data = event.data
+    await notifier.notify(event, data.model_dump(mode="json"), registration_id=data.registration_id)
 
-    async def on_confirmed(event: CloudEvent[Any]) -> None:
-        data: RegistrationConfirmedV1 = event.data
-        await notifier.notify(
-            event, data.model_dump(mode="json"), registration_id=data.registration_id
-        )
 
-    async def on_cancelled(event: CloudEvent[Any]) -> None:
-        data: RegistrationCancelledV1 = event.data
-        if data.reason == "erased":  # the person asked to be forgotten, not to be written to
-            return
-        await notifier.notify(
-            event, data.model_dump(mode="json"), registration_id=data.registration_id
-        )
+@router.on(RegistrationPromotedV1)
+async def on_promoted(event: CloudEvent[RegistrationPromotedV1], notifier: Notifier) -> None:
+    data = event.data
+    await notifier.notify(event, promoted_context(data), registration_id=data.registration_id)
 
-    async def on_reviewed(event: CloudEvent[Any]) -> None:
-        data: ApplicationReviewedV1 = event.data
+
+@router.on(RegistrationReservedV1)
+async def on_reserved(event: CloudEvent[RegistrationReservedV1], notifier: Notifier) -> None:
+    data = event.data
+    await notifier.notify(
+        event, data.model_dump(mode="json"), registration_id=data.registration_id, sms=False
+    )
+
+
+@router.on(RegistrationConfirmedV1)
+async def on_confirmed(event: CloudEvent[RegistrationConfirmedV1], notifier: Notifier) -> None:
+    data = event.data
+    await notifier.notify(event, data.model_dump(mode="json"), registration_id=data.registration_id)
+
+
+@router.on(RegistrationCancelledV1)
+async def on_cancelled(event: CloudEvent[RegistrationCancelledV1], notifier: Notifier) -> None:
+    data = event.data
+    if data.reason == "erased":  # the person asked to be forgotten, not to be written to
+        return
+    await notifier.notify(event, data.model_dump(mode="json"), registration_id=data.registration_id)
+
+
+@router.on(ApplicationReviewedV1)
+async def on_reviewed(event: CloudEvent[ApplicationReviewedV1], notifier: Notifier) -> None:
+    data = event.data
+    await notifier.notify(
+        event,
+        data.model_dump(mode="json"),
+        registration_id=data.registration_id,
+        sms=data.decision != "under_review",
+    )
+
+
+@router.on(PoolClosedV1)
+async def on_pool_closed(event: CloudEvent[PoolClosedV1], notifier: Notifier) -> None:
+    data = event.data
+    if data.reason == "unfilled":  # each member gets its registration.cancelled instead
+        return
+    for member in data.members:
         await notifier.notify(
             event,
-            data.model_dump(mode="json"),
-            registration_id=data.registration_id,
-            sms=data.decision != "under_review",
+            member_context(data, member),
+            registration_id=member.registration_id,
+            recipient=member.registration_id,
+            sms=False,
         )
 
-    async def on_pool_closed(event: CloudEvent[Any]) -> None:
-        data: PoolClosedV1 = event.data
-        if data.reason == "unfilled":  # each member gets its registration.cancelled instead
-            return
-        for member in data.members:
-            await notifier.notify(
-                event,
-                member_context(data, member),
-                registration_id=member.registration_id,
-                recipient=member.registration_id,
-                sms=False,
-            )
 
-    async def on_erased(event: CloudEvent[Any]) -> None:
-        data: RegistrationErasedV1 = event.data
-        await notifier.log.erase(data.registration_id)
-
-    return {
-        RegistrationSubmittedV1.event_type: on_submitted,
-        RegistrationPromotedV1.event_type: on_promoted,
-        RegistrationReservedV1.event_type: on_reserved,
-        RegistrationConfirmedV1.event_type: on_confirmed,
-        RegistrationCancelledV1.event_type: on_cancelled,
-        ApplicationReviewedV1.event_type: on_reviewed,
-        PoolClosedV1.event_type: on_pool_closed,
-        RegistrationErasedV1.event_type: on_erased,
-    }
+@router.on(RegistrationErasedV1)
+async def on_erased(event: CloudEvent[RegistrationErasedV1], notifier: Notifier) -> None:
+    await notifier.log.erase(event.data.registration_id)

@@ -149,10 +149,7 @@ class DeadLetterDesk:
             letter.original_topic,
             letter.value,
             key=letter.replay_key(),
-            headers=[
-                ("content-type", b"application/cloudevents+json"),
-                ("x-replayed-from", letter.ref.encode()),
-            ],
+            headers=[*letter.replay_headers(), ("x-replayed-from", letter.ref.encode())],
         )
         headers = letter.headers
         record = DeadLetterReplayedV1(

@@ -260,6 +260,14 @@ class DeadLetter:
         facts = (doc.get("id"), doc.get("type"), doc.get("subject"))
         return tuple(str(f) if f is not None else None for f in facts)  # type: ignore[return-value]
 
+    def replay_headers(self) -> list[tuple[str, bytes]]:
+        """The original record's headers (a binary-mode event's `ce_*` ones included), without
+        what dead-lettering added or the trace headers the replay's own send will carry."""
+        dropped = ("x-dead-letter-", "x-consumer-group", "x-original-", "traceparent", "tracestate")
+        return [(k, v.encode()) for k, v in self.headers.items() if not k.startswith(dropped)] or [
+            ("content-type", b"application/cloudevents+json")
+        ]
+
     def replay_key(self) -> bytes | None:
         """The original record's key: its header, else the event's subject (the aggregate id)."""
         if "x-original-key" in self.headers:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from rencontres_contracts.events.billing import InvoicePaidV1
+from rencontres_contracts.topics import subscriptions
 from rencontres_kit.business import Sampler
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
@@ -18,7 +18,7 @@ from rencontres_kit.outbox import OutboxRelay
 from rencontres_registration import figures, routes, staff, web
 from rencontres_registration.catalog import load_catalog
 from rencontres_registration.domain import RegistrationRefused, TransitionRefused
-from rencontres_registration.handlers import handlers
+from rencontres_registration.handlers import router
 from rencontres_registration.security import BodySizeLimit, NoControlCharacters, RateLimit
 from rencontres_registration.service import Registrations
 from rencontres_registration.settings import Settings
@@ -41,9 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = RegistrationStore(db, relay.wake)
     registrations = Registrations(catalog, store, settings.public_base_url)
     consumer = EventConsumer(
-        settings.consumer_group, db["processed_events"], publisher(broker), handlers(registrations)
+        settings.consumer_group,
+        db["processed_events"],
+        publisher(broker),
+        router.bind(registrations),
     )
-    subscribe(broker, consumer, [InvoicePaidV1.topic], settings.consumer_group)
+    subscribe(broker, consumer, subscriptions("registration"), settings.consumer_group)
     sampler = Sampler(lambda: figures.sample(store, catalog), settings.metrics_interval_seconds)
 
     @asynccontextmanager

@@ -5,7 +5,7 @@ from typing import Any
 
 from rencontres_contracts import CloudEvent, EventData, new_event
 from rencontres_contracts.events.common import Contact, Organisation
-from rencontres_contracts.events.pools import PoolClosedV1, PoolMember
+from rencontres_contracts.events.pools import PoolClosedV1, PoolJoinedV1, PoolMember, PoolOpenedV1
 from rencontres_contracts.events.registration import (
     ApplicationReviewedV1,
     CancelReason,
@@ -21,6 +21,20 @@ from rencontres_contracts.events.registration import (
 from rencontres_registration.catalog import Catalog
 
 SOURCE = "/services/registration"
+
+PUBLISHES: tuple[type[EventData], ...] = (
+    RegistrationSubmittedV1,
+    RegistrationPromotedV1,
+    RegistrationReservedV1,
+    RegistrationConfirmedV1,
+    RegistrationCancelledV1,
+    RegistrationErasedV1,
+    ApplicationReviewedV1,
+    PoolOpenedV1,
+    PoolJoinedV1,
+    PoolClosedV1,
+)
+"""Every event type registration publishes; the catalog test compares it with `topics`."""
 Doc = dict[str, Any]
 
 
