@@ -10,6 +10,9 @@ def test_emails_phones_and_tokens_are_masked() -> None:
         '{"owner_token": "zzz", "email": "x@y.org"}'
     )
     masked = mask(line)
+    assert mask("GET /api/staff/registrations?email=claire%40example.fr") == (
+        "GET /api/staff/registrations?email=c***@***"
+    )
     for secret in ("claire", "example.fr", "12 34 56", "12.34.56", "0612345678", "s3cr3t",
                    "abc.def", "zzz", "x@y.org"):  # fmt: skip
         assert secret not in masked, (secret, masked)

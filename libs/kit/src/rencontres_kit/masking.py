@@ -7,8 +7,9 @@ letter of an email, the last two digits of a phone) and nothing that identifies 
 import re
 from typing import Any
 
-EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-PHONE = re.compile(r"(?<![\w.:/-])(?:\+|00)?\d(?:[ .\-]?\d){7,13}(?![\w-])")
+EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+"""Also URL-encoded (`%40`), as in a query string an access log line quotes."""
+PHONE = re.compile(r"(?<![\w.:/-])(?:\+|%2B|00)?\d(?:[ .\-]?\d){7,13}(?![\w-])")
 """Nine to fifteen digits, separators allowed: French (06 12 34 56 78) and E.164 numbers."""
 TOKEN = re.compile(r"(?i)([?&;]\s*(?:t|token|key|secret|password)=)[^&\s\"'<>]+")
 BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
