@@ -79,7 +79,7 @@ async def test_figures_after_traffic(http: httpx.AsyncClient, urls: dict[str, st
         assert 'kafka_consumergroup_lag{group="notify"' in metrics
 
 
-async def _inject(endpoints: Endpoints, event_bytes: bytes, key: bytes) -> None:
+async def inject_dead_letter(endpoints: Endpoints, event_bytes: bytes, key: bytes) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap_servers)
     await producer.start()
     try:
@@ -124,7 +124,7 @@ async def test_a_dead_letter_is_shown_masked_replayed_once_and_audited(
 ) -> None:
     email = unique_email("dead.letter")
     registration_id, value = submitted_event(email)
-    await _inject(endpoints, value, registration_id.encode())
+    await inject_dead_letter(endpoints, value, registration_id.encode())
     async with signed_in(urls["ops"]) as client:
 
         async def ours() -> dict[str, Any] | None:

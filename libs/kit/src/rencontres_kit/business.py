@@ -11,7 +11,7 @@ Grafana dashboards and the alert rules use these names; a service fills only its
 | `edition_waiting_list` | edition, campus, day, offer | registration |
 | `incubator_applications` | state | registration |
 | `invoices` | state (issued, paid, overdue, lapsed, cancelled) | billing |
-| `invoiced_amount_cents`, `received_amount_cents` | (none) | billing |
+| `invoiced_amount_cents`, `received_amount_cents` | currency (EUR) | billing |
 | `messages` | channel (email, sms), outcome (sent, failed, deferred, resent) | notify |
 """
 
@@ -38,8 +38,9 @@ WAITING_LIST = Gauge(
 APPLICATIONS = Gauge("incubator_applications", "Incubator applications by state", ["state"])
 
 INVOICES = Gauge("invoices", "Invoices by state", ["state"])
-INVOICED_CENTS = Gauge("invoiced_amount_cents", "Total invoiced incl. VAT, in cents")
-RECEIVED_CENTS = Gauge("received_amount_cents", "Total payments received, in cents")
+INVOICED_CENTS = Gauge("invoiced_amount_cents", "Total invoiced incl. VAT, in cents", ["currency"])
+RECEIVED_CENTS = Gauge("received_amount_cents", "Total payments received, in cents", ["currency"])
+"""Labelled (currency="EUR") so that a service that does not fill them exports no sample."""
 
 MESSAGES = Gauge("messages", "Messages by channel and outcome", ["channel", "outcome"])
 

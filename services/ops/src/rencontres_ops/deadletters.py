@@ -17,7 +17,7 @@ from rencontres_contracts.events.ops import DeadLetterReplayedV1
 from rencontres_contracts.ids import new_id
 
 from rencontres_ops.collector import partitions_of
-from rencontres_ops.domain import DeadLetter, ReplayRefused, choose
+from rencontres_ops.domain import DeadLetter, ReplayRefused, audited_ref, choose
 
 AUDIT_TOPIC = DeadLetterReplayedV1.topic
 
@@ -96,10 +96,7 @@ class DeadLetterDesk:
         return events
 
     async def replayed(self) -> set[str]:
-        return {
-            f"{e.data.dead_letter_topic}/{e.data.dead_letter_partition}/{e.data.dead_letter_offset}"
-            for e in await self.audit()
-        }
+        return {audited_ref(e.data) for e in await self.audit()}
 
     async def _read(self, topics: list[str], last: int | None) -> list[Any]:
         """Records from `topics` up to their current end (the `last` of each partition)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
+from rencontres_contracts.events.ops import DeadLetterReplayedV1
 from rencontres_kit.masking import mask, mask_value
 
 # ------------------------------------------------------------------ metrics
@@ -274,6 +275,11 @@ class DeadLetter:
             return self.headers["x-original-key"].encode()
         subject = self.event_facts()[2]
         return subject.encode() if subject else None
+
+
+def audited_ref(replay: DeadLetterReplayedV1) -> str:
+    """The dead letter an audit record names, as `DeadLetter.ref` names it."""
+    return f"{replay.dead_letter_topic}/{replay.dead_letter_partition}/{replay.dead_letter_offset}"
 
 
 class ReplayRefused(Exception):

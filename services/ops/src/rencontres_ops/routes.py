@@ -15,11 +15,12 @@ from rencontres_ops import view
 from rencontres_ops.auth import COOKIE, ApiStaff, PageStaff, Sessions
 from rencontres_ops.collector import Collector
 from rencontres_ops.deadletters import DeadLetterDesk
-from rencontres_ops.domain import masked_payload
+from rencontres_ops.domain import audited_ref, masked_payload
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["euros"] = view.euros
 templates.env.filters["payload"] = masked_payload
+templates.env.filters["utc"] = view.utc
 
 router = APIRouter()
 
@@ -113,11 +114,12 @@ class ReplayRequest(BaseModel):
 @router.get("/dead-letters", response_class=HTMLResponse)
 async def dead_letters_page(request: Request, staff: PageStaff) -> Response:
     desk = _desk(request)
-    letters, replayed = await desk.letters(), await desk.replayed()
+    letters, audit = await desk.letters(), await desk.audit()
     context = {
         "staff": staff,
         "letters": letters,
-        "replayed": replayed,
+        "replayed": {audited_ref(e.data) for e in audit},
+        "audit": [e.data for e in reversed(audit[-20:])],
         "done": request.query_params,
     }
     return templates.TemplateResponse(request, "dead_letters.html", context)

@@ -1,6 +1,7 @@
 """The overview as the page and the JSON endpoint show it, from one snapshot: pure, no I/O."""
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from babel.numbers import format_currency
@@ -65,6 +66,10 @@ def charts_for(snap: Snapshot, data: dict[str, Any]) -> dict[str, Any]:
         },
         "lag": charts.sparkline(lag_points, "Consumer lag, all groups, messages"),
     }
+
+
+def utc(epoch_ms: float) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def euros(cents: float | None) -> str:
