@@ -43,10 +43,12 @@ typecheck: setup
 contracts: setup
 	$(UV) run --no-sync python -m rencontres_contracts.export
 
-# What only the tests need: Debian's Chromium for the browser tests, a Compose CLI to check
+# What only the tests need: Debian's Chromium for the browser tests, promtool (Debian's
+# `prometheus`) for the alert rules, a Compose CLI to check
 # deploy/compose.yaml, and axe-core from npm. Installed once; later runs find them.
 test-deps:
 	@[ -x /usr/bin/chromium ] || $(call APT_INSTALL,chromium)
+	@command -v promtool >/dev/null 2>&1 || $(call APT_INSTALL,prometheus)
 	@command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 \
 		|| $(call APT_INSTALL,docker-compose)
 	@[ -d tests/browser/node_modules/axe-core ] \
