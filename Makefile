@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration clean
+.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration bench-ops clean
 
 help:
 	@echo "make run      start the whole platform on this machine (Ctrl-C stops it)"
@@ -62,6 +62,10 @@ bench-registration: setup
 	@command -v wrk >/dev/null 2>&1 || $(call APT_INSTALL,wrk)
 	@$(UV) sync --all-packages --locked --group bench --quiet
 	$(UV) run --no-sync python -m bench.registration
+
+# The ops dashboard's page and data endpoint under a burst of 5,000 registrations (bench/ops/).
+bench-ops: setup
+	$(UV) run --no-sync python -m bench.ops
 
 # Forget make run's data too: the local state and (when run as root) its PostgreSQL cluster.
 clean:
