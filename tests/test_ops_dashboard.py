@@ -18,6 +18,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 from rencontres_contracts import new_event
+from rencontres_contracts.events.notify import DeliveryFailedV1
 from rencontres_contracts.events.registration import RegistrationSubmittedV1
 from rencontres_infra.stack import Endpoints
 
@@ -168,3 +169,39 @@ async def test_a_dead_letter_is_shown_masked_replayed_once_and_audited(
 async def _applied_by_notify(client: httpx.AsyncClient) -> bool:
     data = (await client.get("/api/overview")).json()
     return bool(data["consumed"].get("applied"))
+
+
+async def test_recent_deliveries_and_failures_come_from_notify_events(
+    urls: dict[str, str], endpoints: Endpoints
+) -> None:
+    """What notify reports on `notify.events` (its issue; published here by hand) is listed."""
+    template = f"template_{uuid.uuid4().hex[:6]}"
+    failed = DeliveryFailedV1(
+        delivery_id=f"{uuid.uuid4()}:sms",
+        registration_id=str(uuid.uuid4()),
+        source_event_type="registration.submitted.v1",
+        channel="sms",
+        template=template,
+        attempts=3,
+        at=datetime.now(UTC),
+        recipient_masked="+33 6 ** ** ** 78",
+        error="provider refused +33612345678",
+        permanent=True,
+    )
+    event = new_event(failed, source="tests", subject=failed.registration_id)
+    producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait("notify.events", event.to_bytes(), key=b"r")
+    finally:
+        await producer.stop()
+    async with signed_in(urls["ops"]) as client:
+
+        async def listed() -> dict[str, Any] | None:
+            deliveries = (await client.get("/api/overview")).json()["deliveries"]
+            return next((d for d in deliveries if d["template"] == template), None)
+
+        line = await eventually(listed, timeout=15)
+        assert line["outcome"] == "failed" and line["channel"] == "sms"
+        assert "612345678" not in line["error"]
+        assert template in (await client.get("/partials/overview")).text

@@ -18,13 +18,15 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PrometheusCollector
-from rencontres_contracts import TOPICS
+from rencontres_contracts import TOPICS, InvalidEvent, parse_event
 
 from rencontres_ops.domain import (
+    Delivery,
     KafkaState,
     Sample,
     ServiceStatus,
     dead_letter_counts,
+    delivery_of,
     lag_rows,
     parse_metrics,
     topic_totals,
@@ -32,6 +34,7 @@ from rencontres_ops.domain import (
 
 log = logging.getLogger(__name__)
 
+DELIVERIES = "notify.events"
 HISTORY = 90
 """Polls kept for the sparklines (three minutes at the default two seconds)."""
 
@@ -46,6 +49,8 @@ class Snapshot:
     throughput: dict[str, deque[float]] = field(default_factory=dict)
     """Messages per second written to each topic, one point per poll."""
     lag_history: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    deliveries: list[Delivery] = field(default_factory=list)
+    """The latest messages notify reported sent or failed (`notify.events`), newest first."""
 
 
 class Collector:
@@ -66,6 +71,7 @@ class Collector:
         self._offsets: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._previous: tuple[float, dict[str, int]] | None = None
+        self._deliveries_marker: tuple[int, ...] = ()
         self.snapshot = Snapshot()
         self.polled = asyncio.Event()
 
@@ -104,7 +110,9 @@ class Collector:
 
     async def poll(self) -> Snapshot:
         probes = [self._probe(name, url) for name, url in self._services.items()]
-        results, kafka = await asyncio.gather(asyncio.gather(*probes), self._kafka_state())
+        results, (kafka, deliveries) = await asyncio.gather(
+            asyncio.gather(*probes), self._kafka_state()
+        )
         snap = Snapshot(
             at=time.time(),
             services=[status for status, _, _ in results],
@@ -113,6 +121,7 @@ class Collector:
             kafka=kafka,
             throughput=self.snapshot.throughput,
             lag_history=self.snapshot.lag_history,
+            deliveries=deliveries if deliveries is not None else self.snapshot.deliveries,
         )
         self._history(snap)
         self.snapshot = snap
@@ -168,14 +177,43 @@ class Collector:
             self._admin, self._offsets = admin, offsets
         return self._admin, self._offsets
 
-    async def _kafka_state(self) -> KafkaState:
+    async def _kafka_state(self) -> tuple[KafkaState, list[Delivery] | None]:
         try:
             async with asyncio.timeout(max(self._interval * 2, 5.0)):
-                return await self._read_kafka()
+                state = await self._read_kafka()
+                return state, await self._deliveries(state)
         except Exception as exc:
             log.warning("reading Kafka failed: %s", exc)
             await self._close_kafka()
-            return KafkaState(error=f"{type(exc).__name__}: {exc}"[:200])
+            return KafkaState(error=f"{type(exc).__name__}: {exc}"[:200]), None
+
+    async def _deliveries(self, state: KafkaState, last: int = 10) -> list[Delivery] | None:
+        """The last `last` records of each partition of `notify.events`; None when unchanged."""
+        wanted = {
+            TopicPartition(topic, p): end
+            for (topic, p), end in state.ends.items()
+            if topic == DELIVERIES and end > state.starts.get((topic, p), 0)
+        }
+        marker = tuple(sorted(state.ends.get((t.topic, t.partition), 0) for t in wanted))
+        if marker == self._deliveries_marker:
+            return None
+        self._deliveries_marker = marker
+        assert self._offsets is not None
+        self._offsets.assign(list(wanted))
+        for tp, end in wanted.items():
+            self._offsets.seek(tp, max(state.starts.get((tp.topic, tp.partition), 0), end - last))
+        found: list[Delivery] = []
+        batch = await self._offsets.getmany(*wanted, timeout_ms=500) if wanted else {}
+        for records in batch.values():
+            for record in records:
+                try:
+                    event = parse_event(record.value or b"", record.headers, record.key)
+                except InvalidEvent:
+                    continue
+                line = delivery_of(event.type, event.data)
+                if line is not None:
+                    found.append(line)
+        return sorted(found, key=lambda d: d.at, reverse=True)[: last * 2]
 
     async def _read_kafka(self) -> KafkaState:
         admin, consumer = await self._clients()

@@ -70,6 +70,35 @@ class KafkaState:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """One line of notify's `delivery.sent.v1` / `delivery.failed.v1`, as the page shows it."""
+
+    at: str
+    outcome: str
+    channel: str
+    template: str
+    recipient: str
+    attempts: int
+    error: str | None = None
+
+
+def delivery_of(event_type: str, data: Any) -> Delivery | None:
+    """The page's line for a notify event; None for any other type."""
+    if event_type not in ("delivery.sent.v1", "delivery.failed.v1"):
+        return None
+    error = getattr(data, "error", None)
+    return Delivery(
+        at=data.at.isoformat(timespec="seconds"),
+        outcome="sent" if event_type == "delivery.sent.v1" else "failed",
+        channel=data.channel,
+        template=data.template,
+        recipient=mask(data.recipient_masked),  # masked by notify; masked again, to be sure
+        attempts=data.attempts,
+        error=mask(error) if error else None,
+    )
+
+
+@dataclass(frozen=True)
 class LagRow:
     group: str
     topic: str

@@ -46,6 +46,7 @@ def overview(snap: Snapshot) -> dict[str, Any]:
         "consumed": by_label(samples, "events_consumed_total", "outcome"),
         "produced": total(samples, "events_produced_total"),
         "outbox_pending": total(samples, "outbox_pending"),
+        "deliveries": [asdict(d) for d in snap.deliveries],
     }
 
 
