@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration bench-billing bench-notify clean
+.PHONY: help setup test-deps run infra provision test lint typecheck contracts bench-registration bench-billing bench-notify bench-ops clean
 
 help:
 	@echo "make run      start the whole platform on this machine (Ctrl-C stops it)"
@@ -46,11 +46,13 @@ typecheck: setup
 contracts: setup
 	$(UV) run --no-sync python -m rencontres_contracts.export
 
-# What only the tests need: Debian's Chromium for the browser tests, a Compose CLI to check
+# What only the tests need: Debian's Chromium for the browser tests, promtool (Debian's
+# `prometheus`) for the alert rules, a Compose CLI to check
 # deploy/compose.yaml, and axe-core from npm. Installed once; later runs find them.
 test-deps:
 	@[ -x /usr/bin/chromium ] || $(call APT_INSTALL,chromium)
 	@command -v pdftoppm >/dev/null 2>&1 || $(call APT_INSTALL,poppler-utils)
+	@command -v promtool >/dev/null 2>&1 || $(call APT_INSTALL,prometheus)
 	@command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 \
 		|| $(call APT_INSTALL,docker-compose)
 	@[ -d tests/browser/node_modules/axe-core ] \
@@ -74,6 +76,10 @@ bench-billing: setup
 bench-notify: setup
 	@$(UV) sync --all-packages --locked --group bench --quiet
 	$(UV) run --no-sync python -m bench.notify
+
+# The ops dashboard's page and data endpoint under a burst of 5,000 registrations (bench/ops/).
+bench-ops: setup
+	$(UV) run --no-sync python -m bench.ops
 
 # Forget make run's data too: the local state and (when run as root) its PostgreSQL cluster.
 clean:

@@ -18,6 +18,13 @@ from pymongo import AsyncMongoClient
 from rencontres_infra.stack import Endpoints, Ports, Stack, docker_answers
 from rencontres_registration.catalog import DEFAULT_CATALOG
 
+RUNS_LAST = "test_personal_data_scan.py"
+"""Scans the logs the whole run wrote, so it goes after every other test."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: RUNS_LAST in item.nodeid)  # stable: the rest keep their order
+
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
@@ -67,6 +74,8 @@ def _service_env(state: Path) -> dict[str, str]:
         "NOTIFY_RETRY_CAP_SECONDS": "5",
         "NOTIFY_LEASE_SECONDS": "10",
         "NOTIFY_DISPATCH_POLL_SECONDS": "0.2",
+        "REGISTRATION_METRICS_INTERVAL_SECONDS": "1",
+        "RENCONTRES_TRACE_FILE": str(state / "spans.jsonl"),  # every service's spans, one file
     }
 
 

@@ -3,7 +3,7 @@
 #   docker build -f deploy/images/service.Dockerfile --build-arg SERVICE=registration .
 #
 # Build args (the build context is the repository root):
-#   SERVICE  registration | billing | notify | infra   -> runs `python -m rencontres_$SERVICE`
+#   SERVICE  registration | billing | notify | ops | infra   -> runs `python -m rencontres_$SERVICE`
 #   PACKAGE  the uv workspace package to install, default rencontres-$SERVICE
 # For SERVICE=infra, give the module to run as the command, e.g. the SMTP/SMS sink:
 #   command: ["python", "-m", "rencontres_infra.sinks", "--smtp-port", "1025", "--http-port", "1080", "--dir", "/data"]

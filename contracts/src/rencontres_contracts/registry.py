@@ -16,6 +16,7 @@ from rencontres_contracts.events.billing import (
     PaymentReceivedV1,
 )
 from rencontres_contracts.events.notify import DeliveryFailedV1, DeliverySentV1
+from rencontres_contracts.events.ops import DeadLetterReplayedV1
 from rencontres_contracts.events.pools import PoolClosedV1, PoolJoinedV1, PoolOpenedV1
 from rencontres_contracts.events.registration import (
     ApplicationReviewedV1,
@@ -50,6 +51,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         CreditNoteIssuedV1,
         DeliverySentV1,
         DeliveryFailedV1,
+        DeadLetterReplayedV1,
     )
 }
 """Every event type the platform knows, by its CloudEvents `type`."""

@@ -99,6 +99,16 @@ TOPICS: tuple[Topic, ...] = (
             Route("delivery.failed.v1", ()),
         ),
     ),
+    Topic(
+        name="ops.audit",
+        partitions=1,
+        key="dead-letter topic",
+        retention_ms=400 * DAY_MS,
+        producers=("ops",),
+        description="The ops dashboard's audit trail: every dead-letter replay, who and when. "
+        "Ops reads it back (no consumer group) to show what was replayed.",
+        routes=(Route("deadletter.replayed.v1", ()),),
+    ),
 )
 
 

@@ -37,6 +37,7 @@ def _banner(stack: Stack) -> str:
         f"  registration API     {urls.get('registration', '-')}/docs",
         f"  billing API          {urls.get('billing', '-')}/docs",
         f"  notify API           {urls.get('notify', '-')}/docs",
+        f"  ops dashboard        {urls.get('ops', '-')}/",
     ]
     if stack.endpoints.sinks_url:
         lines.append(f"  emails and SMS sent  {stack.endpoints.sinks_url}/")

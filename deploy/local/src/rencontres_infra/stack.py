@@ -9,6 +9,7 @@ Infrastructure is resolved in the order DESIGN.md gives:
 Every process started here is stopped by `close()`, which `with Stack(...)` guarantees.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ from rencontres_infra.topics import ensure_topics_sync
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 COMPOSE_FILE = REPO_ROOT / "deploy" / "compose.yaml"
-SERVICES = ("registration", "billing", "notify")
+SERVICES = ("registration", "billing", "notify", "ops")
 
 
 def default_cache_dir() -> Path:
@@ -48,6 +49,7 @@ class Ports:
     registration: int = 8001
     billing: int = 8002
     notify: int = 8003
+    ops: int = 8004
 
     @classmethod
     def from_env(cls, offset: int = 0) -> "Ports":
@@ -247,6 +249,7 @@ class Stack:
                 "REGISTRATION_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.registration}",
                 "BILLING_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.billing}",
                 "NOTIFY_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.notify}",
+                "OPS_SERVICES": json.dumps(self._watched()),
                 **(extra_env or {}),
             }
             log = None if log_to_terminal else self.logs / f"{name}.log"
@@ -259,6 +262,14 @@ class Stack:
                 f"{self.service_urls[name]}/readyz", proc, self.logs / f"{name}.log", 60
             )
         return self.service_urls
+
+    def _watched(self) -> dict[str, str]:
+        """What the ops dashboard watches: every other service, wherever it listens."""
+        return {
+            name: f"http://127.0.0.1:{getattr(self.ports, name)}"
+            for name in SERVICES
+            if name != "ops"
+        }
 
     def _wait_http(
         self, url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float

@@ -20,14 +20,26 @@ from pymongo.errors import DuplicateKeyError
 from rencontres_contracts import CloudEvent, InvalidEvent, parse_event
 
 from rencontres_kit.handlers import Handler
+from rencontres_kit.masking import mask
+from rencontres_kit.observability import consuming
 from rencontres_kit.outbox import Publish
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
 
-CONSUMED = Counter("events_consumed_total", "Records consumed, by outcome", ["topic", "outcome"])
+CONSUMED = Counter(
+    "events_consumed_total",
+    "Records consumed, by event type and outcome",
+    ["topic", "type", "outcome"],
+)
 HANDLE_SECONDS = Histogram("event_handle_seconds", "Time to apply one event", ["type"])
+HANDLER_FAILURES = Counter(
+    "event_handler_failures_total", "Handler attempts that raised, retried or not", ["type"]
+)
+DEAD_LETTERS = Counter(
+    "dead_letters_total", "Records parked on a dead-letter topic, by original topic", ["topic"]
+)
 
 
 @dataclass(frozen=True)
@@ -63,16 +75,21 @@ class EventConsumer:
         self._backoff = backoff
 
     async def consume(self, record: Record) -> Outcome:
-        outcome = await self._consume(record)
-        CONSUMED.labels(record.topic, outcome).inc()
-        return outcome
-
-    async def _consume(self, record: Record) -> Outcome:
         try:
             event = parse_event(record.value, record.headers, record.key)
         except InvalidEvent as exc:
             await self._dead_letter(record, f"unparseable: {exc}")
+            CONSUMED.labels(record.topic, "unknown", "dead_lettered").inc()
             return "dead_lettered"
+        with consuming(
+            self._group, event.type, event.id, event.correlationid, event.traceparent
+        ) as span:
+            outcome = await self._consume(record, event)
+            span.set_attribute("rencontres.outcome", outcome)
+        CONSUMED.labels(record.topic, event.type, outcome).inc()
+        return outcome
+
+    async def _consume(self, record: Record, event: CloudEvent[Any]) -> Outcome:
         handler = self._handlers.get(event.type)
         if handler is None:
             return "ignored"
@@ -94,6 +111,7 @@ class EventConsumer:
                 await handler(event)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
+                HANDLER_FAILURES.labels(event.type).inc()
                 log.warning("%s attempt %d on %s failed: %s", self._group, attempt, event.id, error)
                 await asyncio.sleep(self._backoff * attempt)
                 continue
@@ -109,7 +127,9 @@ class EventConsumer:
             pass  # a concurrent replica applied it too; the handler's own write is idempotent
 
     async def _dead_letter(self, record: Record, reason: str) -> None:
+        reason = mask(reason)  # a validation error quotes the input: no personal data in headers
         log.error("%s dead-letters %s[%d]@%d: %s", self._group, *_where(record), reason)
+        DEAD_LETTERS.labels(record.topic).inc()
         headers = {
             "x-dead-letter-reason": reason[:1000],
             "x-consumer-group": self._group,
@@ -117,6 +137,8 @@ class EventConsumer:
             "x-original-partition": str(record.partition),
             "x-original-offset": str(record.offset),
         }
+        if record.key is not None:  # a replay goes back to the partition its aggregate uses
+            headers["x-original-key"] = record.key.decode(errors="replace")
         # Binary-mode events keep their `ce_*` headers, so a replay is the same event again.
         original = {name: value.decode(errors="replace") for name, value in record.headers}
         key = f"{record.topic}-{record.partition}-{record.offset}".encode()

@@ -1,5 +1,6 @@
 """A FastStream Kafka broker configured the one way every service needs it."""
 
+import logging
 from typing import Any
 
 from faststream import AckPolicy
@@ -19,6 +20,8 @@ def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
         acks="all",
         allow_auto_create_topics=False,
         graceful_timeout=10.0,
+        # its lines go to the root logger (JSON, masked) instead of FastStream's own text handler
+        logger=logging.getLogger("faststream.kafka"),
     )
 
 

@@ -19,6 +19,8 @@ from prometheus_client import Counter, Gauge
 from pymongo.asynchronous.collection import AsyncCollection
 from rencontres_contracts import CloudEvent, topic_for
 
+from rencontres_kit.observability import continued, current_traceparent
+
 log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "outbox"
@@ -29,6 +31,10 @@ where `{"outbox.0": {"$exists": true}}` makes it read and parse every document i
 PUBLISHED = Counter("outbox_published_total", "Events published by the outbox relay", ["topic"])
 FAILURES = Counter("outbox_publish_failures_total", "Publish attempts that failed")
 PENDING = Gauge("outbox_pending", "Documents holding events not yet published")
+OLDEST_AGE = Gauge(
+    "outbox_oldest_entry_age_seconds", "Age of the oldest entry the last sweep found unpublished"
+)
+PRODUCED = Counter("events_produced_total", "Events published, by type", ["topic", "type"])
 
 Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Any]]
 """publish(topic, key, value, headers): resolves once the broker acknowledged the record."""
@@ -40,8 +46,15 @@ Wake = Callable[[str, str, Entries | None], None]
 
 
 def outbox_entry(event: CloudEvent[Any]) -> dict[str, Any]:
-    """What a store pushes into a document's outbox in the same write as the state change."""
+    """What a store pushes into a document's outbox in the same write as the state change.
+
+    The event carries the trace it was caused in (the HTTP request's, or the consumed event's
+    span): the relay publishes it in that trace, and its consumers continue it.
+    """
     now = datetime.now(UTC)
+    traceparent = current_traceparent() or event.traceparent
+    if traceparent != event.traceparent:
+        event = event.model_copy(update={"traceparent": traceparent})
     return {
         "id": event.id,
         "topic": topic_for(event.type).name,
@@ -50,6 +63,7 @@ def outbox_entry(event: CloudEvent[Any]) -> dict[str, Any]:
         "value": event.to_bytes().decode(),
         # as stored (BSON keeps milliseconds), so the entry equals what the database holds
         "recorded_at": now.replace(microsecond=now.microsecond // 1000 * 1000),
+        "traceparent": traceparent,
     }
 
 
@@ -169,14 +183,17 @@ class OutboxRelay:
         query: dict[str, Any] = {OWED_FIELD: True}
         if full:
             query = {f"{OUTBOX_FIELD}.0": {"$exists": True}}
+        oldest: datetime | None = None
         for collection in self._collections.values():
             pending += await collection.count_documents(query)
             cursor = collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
             docs = await cursor.to_list()
             more |= len(docs) == self._batch_size
             for doc in docs:
+                oldest = _oldest(doc.get(OUTBOX_FIELD) or [], oldest)
                 await self._publish_document(collection, doc)
         PENDING.set(pending)
+        OLDEST_AGE.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
         if full and not more:
             self._last_full_sweep = time.monotonic()
         return more
@@ -187,10 +204,12 @@ class OutboxRelay:
         entries = doc[OUTBOX_FIELD]
         for entry in entries:
             headers = {"content-type": "application/cloudevents+json", "ce_type": entry["type"]}
-            await self._publish(
-                entry["topic"], entry["key"].encode(), entry["value"].encode(), headers
-            )
+            with continued(entry.get("traceparent")):  # the producer span joins the event's trace
+                await self._publish(
+                    entry["topic"], entry["key"].encode(), entry["value"].encode(), headers
+                )
             PUBLISHED.labels(entry["topic"]).inc()
+            PRODUCED.labels(entry["topic"], entry["type"]).inc()
         # One write: if the outbox still holds exactly what was published, empty it and lower
         # the flag; if a writer added entries meanwhile, take out only the published ones (by
         # their whole value, as read: `$pull` by a field of the entry is a no-op on FerretDB).
@@ -200,3 +219,12 @@ class OutboxRelay:
         )
         if emptied.matched_count == 0:
             await collection.update_one({"_id": doc["_id"]}, {"$pullAll": {OUTBOX_FIELD: entries}})
+
+
+def _oldest(entries: Entries, oldest: datetime | None) -> datetime | None:
+    for entry in entries:
+        at = entry.get("recorded_at")
+        if isinstance(at, datetime):
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            oldest = at if oldest is None or at < oldest else oldest
+    return oldest

@@ -1,16 +1,23 @@
 """`python -m rencontres_<service>`: one way to serve every service's app with uvicorn."""
 
+import importlib
 import os
 
 import uvicorn
 
+from rencontres_kit import observability
+
 
 def serve(service: str, default_port: int) -> None:
-    """Serve `rencontres_<service>.app:create_app` on `<SERVICE>_HOST`:`<SERVICE>_PORT`."""
+    """Serve `rencontres_<service>.app:create_app` on `<SERVICE>_HOST`:`<SERVICE>_PORT`, with
+    JSON logs, tracing and HTTP metrics installed before the app makes its clients."""
     prefix = service.upper()
+    observability.setup(service)
+    app = importlib.import_module(f"rencontres_{service}.app").create_app()
+    observability.instrument_app(app)
     uvicorn.run(
-        f"rencontres_{service}.app:create_app",
-        factory=True,
+        app,
+        log_config=None,  # uvicorn's lines go through the JSON formatter too
         host=os.environ.get(f"{prefix}_HOST", "127.0.0.1"),
         port=int(os.environ.get(f"{prefix}_PORT", str(default_port))),
         log_level=os.environ.get("LOG_LEVEL", "info").lower(),

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from rencontres_contracts.topics import subscriptions
+from rencontres_kit.business import Sampler
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
@@ -16,7 +17,7 @@ from rencontres_kit.mongo import connect, ping
 from rencontres_kit.outbox import OutboxRelay
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from rencontres_registration import routes, staff, web
+from rencontres_registration import figures, routes, staff, web
 from rencontres_registration.catalog import load_catalog
 from rencontres_registration.domain import (
     IdempotencyKeyReused,
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         router.bind(Invoices(registrations, store)),
     )
     subscribe(broker, consumer, subscriptions("registration"), settings.consumer_group)
+    sampler = Sampler(lambda: figures.sample(store, catalog), settings.metrics_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await registrations.ensure_capacity()
         await broker.start()
         relay.start()
+        sampler.start()
         jobs = asyncio.create_task(_jobs(registrations, settings.jobs_interval_seconds))
         forget = asyncio.create_task(_forget_recorded(store, settings.pending_flush_seconds))
         yield
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             task.cancel()
         await asyncio.gather(jobs, forget, return_exceptions=True)
         await store.forget_recorded()
+        await sampler.stop()
         await relay.stop()
         await broker.stop()
         await client.close()

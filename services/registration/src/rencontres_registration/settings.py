@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         default=0.2, description="how often places now recorded by their holders leave `pending`"
     )
     consumer_group: str = "registration"
+    metrics_interval_seconds: float = Field(
+        default=10.0, description="how often the business figures on /metrics are read again"
+    )
     rate_limit_per_second: float = Field(
         default=2.0, description="sustained public POSTs per client address; 0 disables"
     )

@@ -1,0 +1,5 @@
+"""`python -m bench.ops`: see run.py."""
+
+from bench.ops.run import main
+
+main()
