@@ -16,8 +16,7 @@ from rencontres_kit.handlers import EventRouter
 
 SERVICES = ("registration", "billing", "notify")
 
-NOT_YET_PUBLISHED: dict[str, str] = {
-}
+NOT_YET_PUBLISHED: dict[str, str] = {}
 """Types the catalog promises and no service publishes yet: each test below is a strict xfail,
 so it fails (and must leave this list) as soon as its producer exists."""
 
