@@ -101,13 +101,17 @@ def test_every_operation_answers_as_documented(registration_api: BaseSchema) -> 
     assert len(operations) >= 15, [op.label for op in operations]
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            books = operation.method.upper() == "POST" and mode is GenerationMode.POSITIVE
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @BOUNDED
+            @settings(BOUNDED, max_examples=6 if books else 20)  # a valid POST books a place
             def run(case: Case) -> None:
                 positive = case.meta is not None and case.meta.generation.mode.is_positive
                 if positive and case.headers and "Idempotency-Key" in case.headers:
                     case.headers["Idempotency-Key"] = str(uuid.uuid4())  # a new request
+                if positive and isinstance(case.body, dict) and "edition_id" in case.body:
+                    # the document offers every edition; leave the tests' small ones alone
+                    case.body["edition_id"] = LARGE_EDITIONS[len(str(case.body)) % 3]
                 try:
                     _check(case, POSITIVE_CHECKS if positive else CHECKS)
                 except (Exception, FailureGroup) as failure:  # keep going: list them all

@@ -47,3 +47,30 @@ async def test_not_ready_without_its_database(endpoints: Endpoints) -> None:
     response = await _readyz(settings)
     assert response.status_code == 503
     assert response.json()["checks"]["mongodb"] != "ok"
+
+
+def test_registrations_are_accepted_while_kafka_is_away(endpoints: Endpoints) -> None:
+    from fastapi.testclient import TestClient
+    from pymongo import MongoClient
+
+    from tests.helpers import student_request
+
+    database = f"t_nokafka_{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        mongodb_uri=endpoints.mongodb_uri,
+        database=database,
+        kafka_bootstrap_servers=f"127.0.0.1:{_closed_port()}",
+        jobs_interval_seconds=3600,
+    )
+    with TestClient(create_app(settings)) as client:  # starts although Kafka is away
+        assert client.get("/readyz").status_code == 200
+        email = f"nokafka.{uuid.uuid4().hex[:8]}@example.fr"
+        created = client.post("/api/registrations", json=student_request(email))
+        assert created.status_code == 201, created.text
+    mongo: MongoClient[dict[str, object]] = MongoClient(endpoints.mongodb_uri)
+    try:
+        stored = mongo[database]["registrations"].find_one({"_id": created.json()["id"]})
+        assert stored is not None and stored["outbox"]  # its event waits for the broker
+    finally:
+        mongo.drop_database(database)
+        mongo.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
 from rencontres_contracts.topics import subscriptions
 from rencontres_kit.business import Sampler
 from rencontres_kit.consumer import EventConsumer
@@ -68,15 +69,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.create_indexes()
         await registrations.ensure_capacity()
-        await broker.start()
-        relay.start()
+        connecting = asyncio.create_task(_start_broker(broker))
+        relay.start()  # publishing fails, and is retried, until the broker is up
         sampler.start()
         jobs = asyncio.create_task(_jobs(registrations, settings.jobs_interval_seconds))
         forget = asyncio.create_task(_forget_recorded(store, settings.pending_flush_seconds))
         yield
-        for task in (jobs, forget):
+        for task in (connecting, jobs, forget):
             task.cancel()
-        await asyncio.gather(jobs, forget, return_exceptions=True)
+        await asyncio.gather(connecting, jobs, forget, return_exceptions=True)
         await store.forget_recorded()
         await sampler.stop()
         await relay.stop()
@@ -134,6 +135,18 @@ def _redact_access_log() -> None:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactSecrets) for f in access.filters):
         access.addFilter(RedactSecrets())
+
+
+async def _start_broker(broker: KafkaBroker, retry_seconds: float = 5.0) -> None:
+    """Connect to Kafka, retrying while it is away: registrations are accepted meanwhile
+    (their events wait in the outbox), and `/readyz` reports the broker as not required."""
+    while True:
+        try:
+            await broker.start()
+            return
+        except Exception as exc:
+            log.warning("Kafka unreachable (%s); retrying in %.0f s", exc, retry_seconds)
+            await asyncio.sleep(retry_seconds)
 
 
 async def _jobs(registrations: Registrations, interval: float) -> None:
