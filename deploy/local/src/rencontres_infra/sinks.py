@@ -126,13 +126,21 @@ def create_app(directory: Path) -> tuple[FastAPI, mailbox.Maildir]:
 
     parsed: dict[str, dict[str, Any]] = {}  # a Maildir message never changes: parse it once
 
-    def messages() -> list[dict[str, Any]]:
+    def messages(to: str | None = None) -> list[dict[str, Any]]:
+        """Every message (or those whose raw bytes mention `to`), oldest first; a message is
+        parsed once, and only when asked for: parsing all of them makes a poll slow."""
         keys = sorted(maildir.keys())  # Maildir keys start with the delivery time
+        needle = to.lower().encode() if to else None
+        found = []
         for key in keys:
             if key not in parsed:
                 with maildir.get_file(key) as fh:
-                    parsed[key] = _summary(key, fh.read())
-        return [parsed[key] for key in keys]
+                    raw = fh.read()
+                if needle is not None and needle not in raw.lower():
+                    continue
+                parsed[key] = _summary(key, raw)
+            found.append(parsed[key])
+        return found
 
     def sms() -> list[dict[str, Any]]:
         if not sms_log.exists():
@@ -141,7 +149,7 @@ def create_app(directory: Path) -> tuple[FastAPI, mailbox.Maildir]:
 
     @app.get("/api/messages")
     async def list_messages(to: str | None = None) -> list[dict[str, Any]]:
-        found = messages()
+        found = messages(to)
         return [m for m in found if to is None or to.lower() in m["envelope_to"].lower()]
 
     @app.delete("/api/messages", status_code=204)

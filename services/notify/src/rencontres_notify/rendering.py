@@ -3,8 +3,8 @@
 A message's templates are `subject.txt`, `body.txt` and `body.html` for email, `sms.txt` for
 SMS. Written once, in `templates/<template>/`, their words are `{% trans %}` blocks (Jinja2's
 i18n extension) translated from `locale/<language>/LC_MESSAGES/messages.po` (read with Babel;
-English is the source). Older messages still have one copy per language in
-`templates/<template>/<language>/`; the language-free copy wins when both exist. Dates, times
+English is the source). A per-language copy in `templates/<template>/<language>/` is taken
+when there is no language-free one (none is needed today). Dates, times
 and amounts go through Babel for the reader's language and Europe/Paris (`| when`, `| day`,
 `| euros`), the same way everywhere. A missing template or translation is a deployment error:
 rendering fails loudly, and a test checks every `trans` text has its French.
