@@ -60,7 +60,7 @@ def _service_env(state: Path) -> dict[str, str]:
         "REGISTRATION_CATALOG_PATH": str(path),
         "REGISTRATION_RATE_LIMIT_PER_SECOND": "0",  # load tests come from one address
         "REGISTRATION_JOBS_INTERVAL_SECONDS": "1",
-        "REGISTRATION_METRICS_INTERVAL_SECONDS": "1",
+        "REGISTRATION_METRICS_INTERVAL_SECONDS": "2",
         "RENCONTRES_TRACE_FILE": str(state / "spans.jsonl"),  # every service's spans, one file
     }
 
