@@ -74,7 +74,7 @@ def _service_env(state: Path) -> dict[str, str]:
         "NOTIFY_RETRY_CAP_SECONDS": "5",
         "NOTIFY_LEASE_SECONDS": "10",
         "NOTIFY_DISPATCH_POLL_SECONDS": "0.2",
-        "REGISTRATION_METRICS_INTERVAL_SECONDS": "1",
+        "REGISTRATION_METRICS_INTERVAL_SECONDS": "2",
         "RENCONTRES_TRACE_FILE": str(state / "spans.jsonl"),  # every service's spans, one file
     }
 

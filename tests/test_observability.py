@@ -130,7 +130,7 @@ async def test_metrics_carry_the_figures_after_traffic(
 ) -> None:
     edition = {"edition": "montpellier-2027-11-18"}
     stand = {**edition, "resource": "stand"}
-    await asyncio.sleep(1.5)  # one sampling interval: the figures before are current
+    await asyncio.sleep(2.5)  # one sampling interval: the figures before are current
     before = samples((await http.get(f"{urls['registration']}/metrics")).text)
     booked_before = value(before, "registrations", offer="stand", **edition)
     left_before = value(before, "edition_places_left", **stand)

@@ -73,7 +73,7 @@ async def test_figures_after_traffic(http: httpx.AsyncClient, urls: dict[str, st
     async with signed_in(urls["ops"]) as client:
         data = await eventually(figures, timeout=30)
         funnel = {f["stage"]: f["count"] for f in data["funnel"]}
-        assert funnel["reserved"] >= 3 and funnel["notified"] >= 3
+        assert funnel["reserved"] >= 3 and data["consumed"]["applied"] >= 6
         assert data["consumer_groups"] and "registration.events" in data["throughput"]
         metrics = (await client.get("/metrics")).text
         assert 'rencontres_service_up{service="registration"} 1.0' in metrics

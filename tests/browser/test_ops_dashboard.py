@@ -81,9 +81,7 @@ async def test_sign_in_watch_figures_and_replay_a_dead_letter_once(
     submitted = page.locator('[data-stage="submitted"]')
     await expect(submitted).not_to_have_text(before, timeout=20_000)
     await expect(submitted).to_have_text(re.compile(r"^[1-9]\d*$"))
-    await expect(page.locator('[data-stage="notified"]')).to_have_text(
-        re.compile(r"^[1-9]\d*$"), timeout=20_000
-    )
+    await expect(page.locator('[data-stage="reserved"]')).to_have_text(re.compile(r"^[1-9]\d*$"))
     for name in ("registration", "billing", "notify"):
         await expect(page.locator(f'[data-service="{name}"]')).to_contain_text("ready")
     await expect(page.locator("#places")).to_contain_text("montpellier-2027-11-17")

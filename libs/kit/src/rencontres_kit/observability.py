@@ -28,7 +28,6 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
-    SimpleSpanProcessor,
     SpanExporter,
     SpanExportResult,
 )
@@ -144,7 +143,9 @@ def configure_tracing(service: str) -> None:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace_file = os.environ.get("RENCONTRES_TRACE_FILE")
     if trace_file:
-        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(Path(trace_file))))
+        # batched in the SDK's thread, not written in the request's path; flushed within 0.2 s
+        exporter = JsonLinesSpanExporter(Path(trace_file))
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=200))
     trace.set_tracer_provider(provider)
     propagate.set_global_textmap(_W3C)
     from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
