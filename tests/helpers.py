@@ -1,6 +1,7 @@
 """Small helpers for cross-service tests: polling and request bodies."""
 
 import asyncio
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -56,3 +57,13 @@ def student_request(email: str, edition: str = "montpellier-2027-11-18") -> dict
 
 STAFF_TOKEN = "dev-staff-token-change-me"
 STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
+
+
+BILLING_DOCUMENT = re.compile(r"\b(?:FAC|AV)-\d{4}-\d{6}\b")
+"""An invoice or credit note number, as billing's emails name it in their subject."""
+
+
+def registration_mails(mails: list[Any]) -> list[Any]:
+    """The registration's own emails, without those about its invoices and credit notes
+    (a reserved stand is also invoiced, and that email goes to the same address)."""
+    return [m for m in mails if not BILLING_DOCUMENT.search(m["subject"])]

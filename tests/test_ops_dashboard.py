@@ -22,7 +22,7 @@ from rencontres_contracts.events.notify import DeliveryFailedV1
 from rencontres_contracts.events.registration import RegistrationSubmittedV1
 from rencontres_infra.stack import Endpoints
 
-from tests.helpers import eventually, stand_request, unique_email
+from tests.helpers import eventually, registration_mails, stand_request, unique_email
 
 pytestmark = pytest.mark.infra
 
@@ -147,7 +147,7 @@ async def test_a_dead_letter_is_shown_masked_replayed_once_and_audited(
 
         async def mails() -> list[Any]:
             got = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-            return list(got.json())
+            return registration_mails(list(got.json()))
 
         assert len(await eventually(mails)) == 1
         again = await client.post("/api/dead-letters/replay", json={"refs": [letter["ref"]]})
@@ -161,10 +161,10 @@ async def test_a_dead_letter_is_shown_masked_replayed_once_and_audited(
         ] == ["staff"]
 
         invoices = mongo["billing"]["invoices"]
-        await eventually(lambda: invoices.find_one({"registration_id": registration_id}))
+        await eventually(lambda: invoices.find_one({"registration_ids": registration_id}))
         await eventually(lambda: _applied_by_notify(client), timeout=10)
         assert len(await mails()) == 1
-        assert await invoices.count_documents({"registration_id": registration_id}) == 1
+        assert await invoices.count_documents({"registration_ids": registration_id}) == 1
 
 
 async def _applied_by_notify(client: httpx.AsyncClient) -> bool:

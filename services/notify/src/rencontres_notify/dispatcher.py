@@ -17,6 +17,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 from rencontres_contracts import topic_for
+from rencontres_kit.masking import mask
 from rencontres_kit.outbox import Publish
 
 from rencontres_notify import events, sms
@@ -237,16 +238,19 @@ class Dispatcher:
 
     async def _failure(self, doc: Doc, token: str, exc: SendError) -> str:
         now = self.now()
+        # A server's refusal may quote the address ("550 <claire@…> unknown"): the reason is
+        # kept in the log, the delivery event and the dead letter's headers, so masked here.
+        error = mask(exc.reason)
         if exc.kind == "transient":
             created = doc["created_at"]
             created = created if created.tzinfo else created.replace(tzinfo=UTC)
             at = self.policy.backoff.next_attempt(doc["attempts"], created, now)
             if at is not None:
-                await self.store.retry(doc["_id"], token, at, exc.reason, now, exc.maybe_delivered)
+                await self.store.retry(doc["_id"], token, at, error, now, exc.maybe_delivered)
                 return "retrying"
-            reason = f"gave up after {doc['attempts']} attempts: {exc.reason}"
+            reason = f"gave up after {doc['attempts']} attempts: {error}"
         else:
-            reason = exc.reason
+            reason = error
         entry = events.failed_entry(doc, now, reason, exc.kind == "permanent")
         if await self.store.failed(doc["_id"], reason, now, entry):
             self._wake_outbox(self.store.deliveries.name, doc["_id"], [entry])

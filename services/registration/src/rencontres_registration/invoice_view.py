@@ -45,7 +45,10 @@ def invoice_rows(invoices: dict[str, dict[str, Any]], language: str) -> list[dic
                 "paid": paid,
                 "lapsed": bool(invoice.get("lapsed_on")),
                 "pdf_url": invoice.get("pdf_url"),
-                "payment": None if paid else invoice.get("payment"),
+                # a credited or lapsed invoice is settled by its credit note: nothing to transfer
+                "payment": None
+                if paid or credit_notes or invoice.get("lapsed_on")
+                else invoice.get("payment"),
                 "credit_notes": credit_notes,
             }
         )
