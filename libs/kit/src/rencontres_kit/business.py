@@ -15,11 +15,12 @@ Grafana dashboards and the alert rules use these names; a service fills only its
 | `messages` | channel (email, sms), outcome (sent, failed, deferred, resent) | notify |
 """
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import Gauge
+
+from rencontres_kit.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -57,26 +58,8 @@ BUSINESS_METRICS = (
 )
 
 
-class Sampler:
+class Sampler(Periodic):
     """Runs `sample()` every `interval` seconds; a failing sample is logged, not fatal."""
 
     def __init__(self, sample: Callable[[], Awaitable[None]], interval: float = 10.0) -> None:
-        self._sample = sample
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="business-metrics")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._sample()
-            except Exception:
-                log.exception("sampling business metrics failed; next in %.0f s", self._interval)
-            await asyncio.sleep(self._interval)
+        super().__init__("business-metrics", sample, interval)

@@ -1,14 +1,11 @@
 """Dependencies shared by the routes: the billing service and staff authentication."""
 
-import secrets
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
+from rencontres_kit.staff import staff_guard
 
 from rencontres_billing.service import Billing
-
-_bearer = HTTPBearer(auto_error=False, description="the staff token (BILLING_STAFF_TOKEN)")
 
 
 def _billing(request: Request) -> Billing:
@@ -16,21 +13,5 @@ def _billing(request: Request) -> Billing:
     return billing
 
 
-def _staff(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    expected: str = request.app.state.settings.staff_token
-    if credentials is None or not secrets.compare_digest(
-        credentials.credentials.encode(), expected.encode()
-    ):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "a staff bearer token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return "staff"
-
-
 BillingDep = Annotated[Billing, Depends(_billing)]
-StaffDep = Annotated[str, Depends(_staff)]
+StaffDep = Annotated[str, Depends(staff_guard("BILLING_STAFF_TOKEN"))]

@@ -5,11 +5,11 @@ conditional write on a `jobs` document (`last_run_on < today`), so two replicas 
 it, and a replica that was down at the hour runs it when it comes back the same day.
 """
 
-import asyncio
 import logging
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
+from rencontres_kit.periodic import Periodic
 
 from rencontres_billing.service import Billing
 
@@ -17,14 +17,13 @@ log = logging.getLogger(__name__)
 JOB_ID = "daily-reminders"
 
 
-class ReminderScheduler:
+class ReminderScheduler(Periodic):
     def __init__(
         self, billing: Billing, jobs: AsyncCollection[dict[str, Any]], interval: float = 60.0
     ) -> None:
+        super().__init__("reminder-scheduler", self.tick, interval)
         self._billing = billing
         self._jobs = jobs
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
 
     async def tick(self) -> bool:
         """Run today's reminders if they are due and no replica ran them; True if it ran."""
@@ -44,19 +43,3 @@ class ReminderScheduler:
         done = await billing.run_reminders()
         log.info("daily reminders: %s", done)
         return True
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="reminder-scheduler")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("daily reminders failed; retrying at the next tick")
-            await asyncio.sleep(self._interval)

@@ -1,15 +1,12 @@
 """Dependencies shared by the routes: the service, and staff authentication."""
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from rencontres_kit.staff import staff_guard
 
 from rencontres_registration.schemas import TOKEN_PATTERN, UUID_PATTERN
 from rencontres_registration.service import Doc, Registrations
-
-_bearer = HTTPBearer(auto_error=False, description="the staff token (REGISTRATION_STAFF_TOKEN)")
 
 
 def _registrations(request: Request) -> Registrations:
@@ -17,24 +14,9 @@ def _registrations(request: Request) -> Registrations:
     return service
 
 
-def _staff(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    expected: str = request.app.state.settings.staff_token
-    if credentials is None or not secrets.compare_digest(
-        credentials.credentials.encode(), expected.encode()
-    ):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "a staff bearer token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return "staff"
-
-
 RegistrationsDep = Annotated[Registrations, Depends(_registrations)]
-StaffDep = Annotated[str, Depends(_staff)]
+staff_only = staff_guard("REGISTRATION_STAFF_TOKEN")
+StaffDep = Annotated[str, Depends(staff_only)]
 
 
 RegistrationId = Annotated[str, Path(pattern=UUID_PATTERN, description="the registration's id")]

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from rencontres_contracts.events.registration import OfferKind, RegistrationStatus
 
-from rencontres_registration.deps import RegistrationDep, RegistrationsDep, _staff
+from rencontres_registration.deps import RegistrationDep, RegistrationsDep, staff_only
 from rencontres_registration.schemas import ReviewIn, StaffRegistrationOut
 from rencontres_registration.store import StaffSearch
 
 router = APIRouter(
     prefix="/api/staff",
     tags=["staff"],
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(staff_only)],
     responses={
         400: {"description": "Body is not valid JSON"},
         401: {"description": "Missing or wrong staff bearer token"},
