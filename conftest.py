@@ -75,6 +75,8 @@ def _service_env(state: Path) -> dict[str, str]:
         "NOTIFY_LEASE_SECONDS": "10",
         "NOTIFY_DISPATCH_POLL_SECONDS": "0.2",
         "REGISTRATION_METRICS_INTERVAL_SECONDS": "2",
+        "BILLING_METRICS_INTERVAL_SECONDS": "2",
+        "NOTIFY_METRICS_INTERVAL_SECONDS": "2",
         "RENCONTRES_TRACE_FILE": str(state / "spans.jsonl"),  # every service's spans, one file
     }
 

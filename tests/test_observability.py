@@ -136,6 +136,10 @@ async def test_metrics_carry_the_figures_after_traffic(
     before = samples((await http.get(f"{urls['registration']}/metrics")).text)
     booked_before = value(before, "registrations", offer="stand", **edition)
     left_before = value(before, "edition_places_left", **stand)
+    billing_before = samples((await http.get(f"{urls['billing']}/metrics")).text)
+    invoiced_before = value(billing_before, "invoiced_amount_cents", currency="EUR")
+    notify_before = samples((await http.get(f"{urls['notify']}/metrics")).text)
+    sent_before = value(notify_before, "messages", channel="email", outcome="sent")
     for _ in range(2):
         body = stand_request(unique_email("metrics"), edition="montpellier-2027-11-18")
         assert (await http.post(f"{urls['registration']}/api/registrations", json=body)).is_success
@@ -150,7 +154,12 @@ async def test_metrics_carry_the_figures_after_traffic(
         pages = {n: samples((await http.get(f"{u}/metrics")).text) for n, u in urls.items()}
         reg, notify, ops = pages["registration"], pages["notify"], pages["ops"]
         ready = (
-            value(reg, "registrations", offer="stand", **edition) >= booked_before + 2
+            # two stands invoiced (600 EUR + VAT each) and their emails sent, read from the
+            # billing and notify databases by each service's sampler
+            value(pages["billing"], "invoiced_amount_cents", currency="EUR")
+            >= invoiced_before + 2 * 72000
+            and value(notify, "messages", channel="email", outcome="sent") >= sent_before + 2
+            and value(reg, "registrations", offer="stand", **edition) >= booked_before + 2
             and value(reg, "edition_places_left", **stand) <= left_before - 2
             and value(notify, "dead_letters_total", topic="registration.events") >= 1
             and value(ops, "dead_letter_messages", topic="registration.events.dlt") >= 1

@@ -8,12 +8,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from rencontres_contracts.topics import subscriptions
+from rencontres_kit.business import Sampler
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
 from rencontres_kit.mongo import connect, ping
 from rencontres_kit.outbox import OutboxRelay
 
+from rencontres_billing import figures
 from rencontres_billing.errors import BillingRefused, RefusalCode
 from rencontres_billing.handlers import router
 from rencontres_billing.routes import public, staff
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     store = BillingStore(db, relay.wake)
     billing = Billing(store, settings, clock)
     scheduler = ReminderScheduler(billing, db["jobs"])
+    sampler = Sampler(lambda: figures.sample(store), settings.metrics_interval_seconds)
     consumer = EventConsumer(settings.consumer_group, store.processed, send, router.bind(billing))
     topics = settings.subscribe_topics or subscriptions("billing")
     subscribe(broker, consumer, topics, settings.consumer_group)
@@ -70,7 +73,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         if settings.relay_enabled:
             relay.start()
         scheduler.start()
+        sampler.start()
         yield
+        await sampler.stop()
         await scheduler.stop()
         await relay.stop()
         await broker.stop()

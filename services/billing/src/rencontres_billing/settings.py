@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("BILLING_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
     consumer_group: str = "billing"
+    metrics_interval_seconds: float = Field(
+        default=10.0, description="how often the business figures on /metrics are read again"
+    )
     subscribe_topics: list[str] | None = Field(
         default=None,
         description="topics to consume; default: billing's rows of the topic catalog "

@@ -8,12 +8,14 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 from rencontres_contracts.topics import subscriptions
+from rencontres_kit.business import Sampler
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
 from rencontres_kit.mongo import connect, ping
 from rencontres_kit.outbox import OutboxRelay
 
+from rencontres_notify import figures
 from rencontres_notify.dispatcher import Dispatcher, Policy
 from rencontres_notify.handlers import router
 from rencontres_notify.notifier import Notifier
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wake_outbox=relay.wake,
     )
     notifier = Notifier(store, dispatcher, unsubscribe=settings.unsubscribe)
+    sampler = Sampler(lambda: figures.sample(store), settings.metrics_interval_seconds)
     consumer = EventConsumer(
         settings.consumer_group, store.processed, publish, router.bind(notifier)
     )
@@ -97,7 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await broker.start()
         relay.start()
         dispatcher.start()
+        sampler.start()
         yield
+        await sampler.stop()
         await dispatcher.stop()
         await relay.stop()
         await broker.stop()

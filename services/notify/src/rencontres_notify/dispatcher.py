@@ -175,6 +175,8 @@ class Dispatcher:
                 return None
             if before["status"] == "sending" or before.get("maybe_sent"):
                 RESENDS.labels(before["channel"]).inc()  # the earlier one may have got through
+                if not before.get("maybe_sent"):  # a lease taken over: remembered for figures
+                    await self.store.mark_maybe_sent(delivery_id, token)
             doc = {**before, "attempts": before.get("attempts", 0) + 1, "status": "sending"}
         channel = doc["channel"]
         if channel == "sms":

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("NOTIFY_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
     consumer_group: str = "notify"
+    metrics_interval_seconds: float = Field(
+        default=10.0, description="how often the business figures on /metrics are read again"
+    )
     smtp_host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("NOTIFY_SMTP_HOST", "SMTP_HOST")
     )

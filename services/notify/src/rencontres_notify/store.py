@@ -127,6 +127,17 @@ class DeliveryStore:
             {"_id": delivery_id}, {"$set": {"dead_letter_owed": False}}
         )
 
+    async def mark_maybe_sent(self, delivery_id: str, token: str) -> None:
+        """This attempt took over a lease: the one before it may have sent a copy."""
+        await self.deliveries.update_one(
+            {"_id": delivery_id, "lease": token}, {"$set": {"maybe_sent": True}}
+        )
+
+    async def delivery_summaries(self) -> list[Doc]:
+        """Channel, status, attempts and deferral of every delivery, for the figures."""
+        fields = {"_id": 0, "channel": 1, "status": 1, "deferred": 1, "maybe_sent": 1}
+        return await self.deliveries.find({}, fields, batch_size=5000).to_list()
+
     async def get(self, delivery_id: str) -> Doc | None:
         return await self.deliveries.find_one({"_id": delivery_id})
 

@@ -120,5 +120,12 @@ class BillingStore:
             {"_id": registration_id}, {"$setOnInsert": {"at": at}}, upsert=True
         )
 
+    async def invoice_summaries(self) -> list[Doc]:
+        """Status, total, paid and reminders of every numbered invoice, for the figures."""
+        fields = {"_id": 0, "status": 1, "totals.incl_vat_cents": 1, "paid_cents": 1}
+        fields |= {"reminders_sent": 1, "currency": 1}
+        query = {"status": {"$ne": "draft"}}
+        return await self.invoices.collection.find(query, fields, batch_size=5000).to_list()
+
     async def was_cancelled(self, registration_id: str) -> bool:
         return await self.cancelled.find_one({"_id": registration_id}, {"_id": 1}) is not None
