@@ -66,7 +66,7 @@ TOPICS: tuple[Topic, ...] = (
             Route("registration.erased.v1", ("billing", "notify")),
             Route("registration.link_requested.v1", ("notify",)),
             Route("application.reviewed.v1", ("notify",)),
-            Route("pool.opened.v1", ()),
+            Route("pool.opened.v1", ("notify",)),
             Route("pool.joined.v1", ()),
             Route("pool.closed.v1", ("billing", "notify")),
         ),

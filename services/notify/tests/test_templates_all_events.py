@@ -61,7 +61,7 @@ WITH_SMS = {
     RegistrationCancelledV1.event_type,
     ApplicationReviewedV1.event_type,
 }
-EMAIL_ONLY = {RegistrationReservedV1.event_type, PoolClosedV1.event_type}
+EMAIL_ONLY = {RegistrationReservedV1.event_type, PoolClosedV1.event_type, PoolOpenedV1.event_type}
 WITH_SMS |= {InvoiceOverdueV1.event_type, InvoiceLapsedV1.event_type}
 EMAIL_ONLY |= {
     RegistrationLinkRequestedV1.event_type,
@@ -198,6 +198,33 @@ def pool_closed(language: str, reason: str = "full", name: str = "Claire Martin"
     )
 
 
+POOL_ID = "0193a1c2-8000-7abc-8def-00000000beef"
+INVITATION = f"https://forum.example/pools/{POOL_ID}/join?k=Qm7x&u=1"
+
+
+def pool_opened_event(language: str, name: str = "Claire Martin", **fields: Any) -> PoolOpenedV1:
+    return PoolOpenedV1(
+        **{
+            "pool_id": POOL_ID,
+            "name": "PME <du> Gard",
+            "edition_id": "ales-2027-11-17",
+            "edition_name": "IMT Mines Alès, 17 novembre 2027",
+            "opened_by": RID,
+            "opener_reference": REF,
+            "contact": contact(language, name),
+            "min_members": 2,
+            "max_members": 4,
+            "deadline": EXPIRES,
+            "invitation_url": INVITATION,
+            **fields,
+        }
+    )
+
+
+def pool_opener(language: str, name: str = "Claire Martin") -> Any:
+    return ctx(pool_opened_event(language, name))
+
+
 def closed_member(language: str, name: str = "Claire Martin", reason: str = "full") -> Any:
     return ctx(pool_closed(language, reason, name))
 
@@ -321,6 +348,7 @@ VARIANTS: list[Variant] = [
         for d in DECISIONS
     ],
     ("reviewed-no-message", ApplicationReviewedV1.event_type, reviewed, {"message": None}),
+    ("pool-opened", PoolOpenedV1.event_type, pool_opener, {}),
     ("pool-full", PoolClosedV1.event_type, closed_member, {"reason": "full"}),
     ("pool-deadline", PoolClosedV1.event_type, closed_member, {"reason": "deadline"}),
     ("link-requested", RegistrationLinkRequestedV1.event_type, link_requested, {}),
@@ -349,7 +377,38 @@ def test_the_handler_map_covers_every_person_facing_event_and_skips_pool_progres
     mapped = set(router.event_types)
     assert set(MESSAGES) == WITH_SMS | EMAIL_ONLY
     assert mapped == WITH_SMS | EMAIL_ONLY | {RegistrationErasedV1.event_type}
-    assert PoolOpenedV1.event_type not in mapped and PoolJoinedV1.event_type not in mapped
+    assert PoolJoinedV1.event_type not in mapped
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pool_opened_gives_the_opener_the_invitation_link_and_the_deadline(
+    language: str,
+) -> None:
+    email = render_email(PoolOpenedV1.event_type, language, pool_opener(language))
+    assert INVITATION in email.text
+    assert f'href="{INVITATION.replace("&", "&amp;")}"' in email.html
+    assert "PME &lt;du&gt; Gard" in email.html and "PME <du> Gard" in email.text
+    assert "IMT Mines Alès, 17 novembre 2027" in email.text
+    deadline, span = {
+        "fr": ("d'ici le 4 octobre 2027 à 11 h 15", "de 2 à 4 entreprises en tout"),
+        "en": ("by 4 October 2027 at 11:15 (Paris time)", "2 to 4 companies in all"),
+    }[language]
+    assert deadline in email.text and span in email.text
+    assert deadline in email.html and span in email.html
+
+
+def test_pool_opened_tells_nobody_without_a_contact_or_a_link() -> None:
+    """Events from before the opener's contact and link were added to the contract."""
+    rows = MESSAGES[PoolOpenedV1.event_type]
+    assert rows.channels == ("email",)
+    assert rows.recipients(pool_opened_event("fr", contact=None)) == []
+    assert rows.recipients(pool_opened_event("fr", invitation_url=None)) == []
+    (opener,) = rows.recipients(pool_opened_event("en"))
+    assert opener.registration_ids == (RID,) and opener.contact.language == "en"
+    bare = pool_opened_event("fr", opener_reference=None, edition_name=None)
+    email = render_email(PoolOpenedV1.event_type, "fr", rows.recipients(bare)[0].context)
+    assert INVITATION in email.text and "ales-2027-11-17" in email.text
+    assert "Référence" not in email.text and not email.subject.endswith(" ")
 
 
 @pytest.mark.parametrize(

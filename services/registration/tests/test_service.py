@@ -181,6 +181,20 @@ async def test_shared_stand_fills_closes_and_splits_the_price(service: Registrat
     assert full.value.code == "pool_closed"  # it closed when full
 
 
+async def test_pool_opened_tells_the_opener_the_link_the_api_returned(
+    service: Registrations,
+) -> None:
+    request = b.pool_open()
+    opener, pool, url = await service.open_pool(request, None)
+    stored = await service.store.pools.find_one({"_id": pool["_id"]})
+    assert stored is not None
+    opened = _data(stored["outbox"][0])
+    assert opened["invitation_url"] == url
+    assert opened["contact"]["email"] == request.contact.email
+    assert opened["opener_reference"] == opener["reference"]
+    assert opened["opened_by"] == opener["_id"] and opened["edition_name"]
+
+
 async def test_a_wrong_invitation_key_is_refused(service: Registrations) -> None:
     _, pool, _ = await service.open_pool(b.pool_open(), None)
     with pytest.raises(RegistrationRefused) as refused:

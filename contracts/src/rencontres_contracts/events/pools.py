@@ -12,7 +12,14 @@ _POOL = "0193a1c2-8000-7abc-8def-00000000beef"
 
 
 class PoolOpenedV1(EventData):
-    """An SME opened a shared stand; it holds one stand of the edition from now on."""
+    """An SME opened a shared stand; it holds one stand of the edition from now on.
+
+    `contact`, `opener_reference`, `edition_name` and `invitation_url` were added (optional,
+    so events from before them stay valid) for notify to email the opener the invitation
+    link to pass on to the other SMEs, as the public form promises. `invitation_url` opens
+    the join form and is a secret of the pool: only the opener and those it invites see it.
+    Without `contact` (an older producer) nobody is told.
+    """
 
     event_type: ClassVar[str] = "pool.opened.v1"
     topic: ClassVar[str] = "registration.events"
@@ -25,7 +32,26 @@ class PoolOpenedV1(EventData):
             "min_members": 2,
             "max_members": 4,
             "deadline": "2027-10-27T23:59:00Z",
-        }
+        },
+        {
+            "pool_id": _POOL,
+            "name": "PME du Gard",
+            "edition_id": "ales-2027-11-17",
+            "edition_name": "IMT Mines Alès, 17 novembre 2027",
+            "opened_by": "0193a1c2-7f00-7abc-8def-0123456789ab",
+            "opener_reference": "RC-7KX4-Q2M9",
+            "contact": {
+                "name": "Claire Martin",
+                "email": "claire.martin@example.fr",
+                "language": "fr",
+            },
+            "min_members": 2,
+            "max_members": 4,
+            "deadline": "2027-10-27T23:59:00Z",
+            "invitation_url": (
+                "http://127.0.0.1:8001/pools/0193a1c2-8000-7abc-8def-00000000beef/join?k=Qm7x"
+            ),
+        },
     )
 
     pool_id: str = Field(min_length=1, max_length=64)
@@ -35,6 +61,16 @@ class PoolOpenedV1(EventData):
     min_members: int = Field(ge=2, le=10)
     max_members: int = Field(ge=2, le=10)
     deadline: datetime
+    contact: Contact | None = Field(default=None, description="the opener, to send the link to")
+    opener_reference: str | None = Field(
+        default=None, max_length=32, description="the opener's registration reference"
+    )
+    edition_name: str | None = Field(
+        default=None, max_length=200, description="the edition as the opener reads it"
+    )
+    invitation_url: str | None = Field(
+        default=None, max_length=500, description="the join link the opener passes on"
+    )
 
 
 class PoolJoinedV1(EventData):

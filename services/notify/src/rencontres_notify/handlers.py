@@ -1,6 +1,6 @@
 """Event handlers, registered by the contract model they take: each one hands its event to the
 notifier, which finds its messages in the message table (`messages.py`) and records them; an
-erasure blanks the delivery log. Pool opened/joined carry no contact and are not routed here."""
+erasure blanks the delivery log. Pool joined carries no contact and is not routed here."""
 
 from typing import Any
 
@@ -12,7 +12,7 @@ from rencontres_contracts.events.billing import (
     InvoiceOverdueV1,
     PaymentReceivedV1,
 )
-from rencontres_contracts.events.pools import PoolClosedV1
+from rencontres_contracts.events.pools import PoolClosedV1, PoolOpenedV1
 from rencontres_contracts.events.registration import (
     ApplicationReviewedV1,
     RegistrationCancelledV1,
@@ -42,6 +42,7 @@ for _model in (
     RegistrationCancelledV1,
     RegistrationLinkRequestedV1,
     ApplicationReviewedV1,
+    PoolOpenedV1,
     PoolClosedV1,
     InvoiceIssuedV1,
     PaymentReceivedV1,

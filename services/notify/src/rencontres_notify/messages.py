@@ -19,7 +19,7 @@ from rencontres_contracts.events.billing import (
     PaymentReceivedV1,
 )
 from rencontres_contracts.events.common import Contact
-from rencontres_contracts.events.pools import PoolClosedV1
+from rencontres_contracts.events.pools import PoolClosedV1, PoolOpenedV1
 from rencontres_contracts.events.registration import (
     ApplicationReviewedV1,
     RegistrationCancelledV1,
@@ -100,6 +100,20 @@ def _pool_members(data: PoolClosedV1) -> list[Recipient]:
     ]
 
 
+def _pool_opener(data: PoolOpenedV1) -> list[Recipient]:
+    """The opener, with the link to pass on; nobody when an older producer left out the
+    contact or the link (the status page still shows the link)."""
+    if data.contact is None or not data.invitation_url:
+        return []
+    return [
+        Recipient(
+            data.contact,
+            (data.opened_by,),
+            {**dict(data), "reference": data.opener_reference or ""},
+        )
+    ]
+
+
 def _promoted(data: RegistrationPromotedV1) -> list[Recipient]:
     deadline: datetime = data.expires_at
     return _contact_of(data, deadline=deadline)
@@ -131,6 +145,12 @@ MESSAGES: dict[str, Message] = {
     ),
     ApplicationReviewedV1.event_type: Message(
         "application.reviewed.v1", ("email", "sms"), _reviewed, description="application reviewed"
+    ),
+    PoolOpenedV1.event_type: Message(
+        "pool.opened.v1",
+        ("email",),
+        _pool_opener,
+        description="shared stand opened: to the opener, the invitation link to pass on",
     ),
     PoolClosedV1.event_type: Message(
         "pool.closed.v1", ("email",), _pool_members, description="shared stand closed: each share"

@@ -30,18 +30,22 @@ class Preview:
     sms_segments: int | None
 
 
-def sample(event_type: str) -> Any:
-    """The contract's first example of this type, as its model."""
+def samples(event_type: str) -> list[Any]:
+    """The contract's examples of this type, oldest first, as its model."""
     model = EVENT_TYPES[event_type]
     extra: Any = model.model_config.get("json_schema_extra") or {}
-    return model.model_validate(extra["examples"][0])
+    return [model.model_validate(example) for example in extra["examples"]]
 
 
 def preview(event_type: str, language: str) -> Preview:
     message = MESSAGES.get(event_type)
     if message is None:
         raise UnknownMessage(event_type)
-    recipients = message.recipients(sample(event_type))
+    # the first example that tells somebody: an older one may predate the fields a message
+    # needs (pool.opened.v1's first example has no contact, kept as history)
+    recipients = next(
+        (found for data in samples(event_type) if (found := message.recipients(data))), []
+    )
     if not recipients:  # the example says "nobody to tell" (e.g. an erasure): show the words anyway
         raise UnknownMessage(event_type)
     context = {**recipients[0].context}

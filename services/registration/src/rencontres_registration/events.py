@@ -139,6 +139,25 @@ def erased(registration_id: str, now: datetime) -> CloudEvent[Any]:
     )
 
 
+def pool_opened(catalog: Catalog, pool: Doc, opener: Doc, invitation_url: str) -> CloudEvent[Any]:
+    """The pool is open; the opener's contact and the link to pass on go with it (the same
+    link the API returns and the status page shows)."""
+    data = PoolOpenedV1(
+        pool_id=pool["_id"],
+        name=pool["name"],
+        edition_id=pool["edition_id"],
+        edition_name=catalog.edition_name(pool["edition_id"], opener["contact"]["language"]),
+        opened_by=opener["_id"],
+        opener_reference=opener["reference"],
+        contact=_contact(opener),
+        min_members=pool["min_members"],
+        max_members=pool["max_members"],
+        deadline=pool["deadline"],
+        invitation_url=invitation_url,
+    )
+    return wrap(data, pool["_id"])
+
+
 def pool_closed(
     catalog: Catalog, pool: Doc, members: list[Doc], shares: list[int], reason: str, now: datetime
 ) -> CloudEvent[Any]:

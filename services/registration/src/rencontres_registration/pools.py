@@ -6,7 +6,7 @@ deadline is dissolved and its stand goes back to the edition.
 import secrets
 from typing import Literal
 
-from rencontres_contracts.events.pools import PoolJoinedV1, PoolOpenedV1
+from rencontres_contracts.events.pools import PoolJoinedV1
 from rencontres_contracts.ids import new_id
 
 from rencontres_registration import events
@@ -172,18 +172,7 @@ class Pools(Core):
                 await self.store.refuse_pool(pool_id)  # unless another settle opened it
                 await self._carry_on_with_pool(doc, pool_id)
         try:  # whatever fails before the pool records its take gives the place back
-            opened = events.wrap(
-                PoolOpenedV1(
-                    pool_id=pool_id,
-                    name=pool["name"],
-                    edition_id=pool["edition_id"],
-                    opened_by=doc["_id"],
-                    min_members=pool["min_members"],
-                    max_members=pool["max_members"],
-                    deadline=pool["deadline"],
-                ),
-                pool_id,
-            )
+            opened = events.pool_opened(self.catalog, pool, doc, self.links.invitation_url(pool_id))
             opening = {"status": "open", **({PLACE_TOKEN: take.token} if take else {})}
             opened_now = await self.store.pool_transition(pool_id, "opening", opening, [opened])
         except BaseException:
