@@ -25,7 +25,7 @@ pytestmark = pytest.mark.infra
 LEAKS = {
     "email": re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+\.[A-Za-z]{2,}"),
     "phone": re.compile(r"(?:\+33|\b0)[67](?:[ .-]?\d{2}){4}\b"),
-    "private-link token": re.compile(r"[?&]t=(?!\*\*\*)[^&\s\"]+"),
+    "private-link token": re.compile(r"[?&][tk]=(?!\*\*\*)[^&\s\"]+"),
 }
 SERVICES = ("registration", "billing", "notify", "ops")
 

@@ -7,6 +7,7 @@ def test_emails_phones_and_tokens_are_masked() -> None:
     line = (
         "sent to claire.martin@example.fr and +33 6 12 34 56 78 / 06.12.34.56.78 / 0612345678 "
         "GET /r/01J?t=s3cr3t-T0ken&lang=fr Authorization: Bearer abc.def-123 "
+        "GET /pools/0193/join?k=inv1tat10n "
         '{"owner_token": "zzz", "email": "x@y.org"}'
     )
     masked = mask(line)
@@ -14,7 +15,7 @@ def test_emails_phones_and_tokens_are_masked() -> None:
         "GET /api/staff/registrations?email=c***@***"
     )
     for secret in ("claire", "example.fr", "12 34 56", "12.34.56", "0612345678", "s3cr3t",
-                   "abc.def", "zzz", "x@y.org"):  # fmt: skip
+                   "abc.def", "zzz", "x@y.org", "inv1tat10n"):  # fmt: skip
         assert secret not in masked, (secret, masked)
     assert "c***@***" in masked and "***78" in masked and "t=***&lang=fr" in masked
 
