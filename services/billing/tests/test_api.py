@@ -24,7 +24,7 @@ from services.billing.tests.bus import BillingEvents, publish
 from tests.helpers import STAFF, eventually
 
 pytestmark = pytest.mark.infra
-ARTEFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+ARTEFACTS = Path(__file__).resolve().parents[3] / "artefacts" / "billing"
 DEV = Settings()
 
 
@@ -73,7 +73,7 @@ async def test_a_reserved_stand_is_invoiced_paid_by_transfer_and_its_pdf_is_a_va
     assert f"<ram:ID>{number}</ram:ID>".encode() in xml
     again = await http.get(f"{base}/api/staff/invoices/{number}.pdf", headers=STAFF)
     assert again.content == pdf.content  # the same invoice renders to the same bytes
-    ARTEFACTS.mkdir(exist_ok=True)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
     (ARTEFACTS / "invoice.pdf").write_bytes(pdf.content)
     png = await asyncio.create_subprocess_exec(
         "pdftoppm",
