@@ -48,7 +48,7 @@ def national(phone: str) -> str:
 
 
 def unique_phone() -> str:
-    return f"+336{random.randrange(10**8):08d}"
+    return f"+33612{random.randrange(10**6):06d}"
 
 
 async def test_an_sms_at_night_waits_for_eight_in_paris_and_the_email_does_not(

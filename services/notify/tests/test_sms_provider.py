@@ -29,7 +29,7 @@ def twilio(endpoints: Endpoints, client: httpx.AsyncClient, token: str = "secret
 async def test_twilio_shape_sends_with_basic_auth_and_a_form_body(
     endpoints: Endpoints, sms_client: httpx.AsyncClient, http: httpx.AsyncClient
 ) -> None:
-    phone = f"+336{random.randrange(10**8):08d}"
+    phone = f"+33612{random.randrange(10**6):06d}"
     sid = await twilio(endpoints, sms_client).send(OutgoingSms(phone, "Bonjour", "d-1:sms"))
     [sms] = await sms_to(http, endpoints, phone)
     assert sms["provider"] == "twilio" and sms["text"] == "Bonjour" and sms["id"] == sid
@@ -60,7 +60,7 @@ async def test_a_provider_that_does_not_answer_is_transient(sms_client: httpx.As
 async def test_the_providers_status_callback_reaches_the_delivery_log(
     kafka: AIOKafkaProducer, http: httpx.AsyncClient, urls: dict[str, str]
 ) -> None:
-    email, phone = f"cb.{uuid4().hex[:8]}@example.fr", f"+336{random.randrange(10**8):08d}"
+    email, phone = f"cb.{uuid4().hex[:8]}@example.fr", f"+33612{random.randrange(10**6):06d}"
     event = confirmed(email, phone)
     await kafka.send_and_wait("registration.events", event.to_bytes(), key=event.subject.encode())
 

@@ -185,10 +185,12 @@ class DeliveryStore:
     async def count_sms(self, number: str, day: str, cap: int) -> bool:
         """Count one SMS to `number` on `day`; False when the day's cap is already reached."""
         key = f"{number}:{day}"
+        below_cap = {"_id": key, "count": {"$lt": cap}}
         try:
-            await self.daily.find_one_and_update(
-                {"_id": key, "count": {"$lt": cap}}, {"$inc": {"count": 1}}, upsert=True
-            )
+            await self.daily.find_one_and_update(below_cap, {"$inc": {"count": 1}}, upsert=True)
         except DuplicateKeyError:
-            return False
+            # the day's document exists: at the cap, or another sender inserted it first (two
+            # concurrent upserts on MongoDB); counting again without upsert tells them apart
+            counted = await self.daily.find_one_and_update(below_cap, {"$inc": {"count": 1}})
+            return counted is not None
         return True

@@ -32,11 +32,12 @@ Line = Annotated[
     StringConstraints(
         strip_whitespace=True,
         min_length=1,
-        pattern=r"^[^<>\x00-\x1f\s]([^<>\x00-\x1f]*[^<>\x00-\x1f\s])?$",
+        pattern=r"^[^<>\x00-\x1f\x7f-\x9f\s]([^<>\x00-\x1f\x7f-\x9f]*[^<>\x00-\x1f\x7f-\x9f\s])?$",
     ),
 ]
-"""One line of text: no markup brackets, no control characters. The pattern says what the
-service keeps once it has stripped the ends (so a blank value is refused, as documented)."""
+"""One line of text: no markup brackets, no control characters (C0 and C1: U+0085 is a line
+break Python strips as white space, which a client's regex engine may not know). The pattern
+says what the service keeps once it has stripped the ends (so a blank value is refused)."""
 Text = Annotated[Line, Field(max_length=200)]
 ShortText = Annotated[Line, Field(max_length=120)]
 
@@ -124,14 +125,14 @@ LongText = Annotated[
         min_length=20,
         max_length=2000,
         # line breaks and tabs allowed inside; what is kept once the ends are stripped
-        pattern=r"^[^\s\x00-\x08\x0b\x0c\x0e-\x1f]([^\x00-\x08\x0b\x0c\x0e-\x1f]*"
-        r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f])?$",
+        pattern=r"^[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*"
+        r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f])?$",
     ),
 ]
 StaffMessage = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+        strip_whitespace=True, max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
     ),
 ]
 
