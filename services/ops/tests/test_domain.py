@@ -40,6 +40,8 @@ def test_funnel_counts_paying_offers_and_shows_missing_stages_as_none() -> None:
     assert stages["submitted"] == 6 and stages["reserved"] == 4 and stages["confirmed"] == 1
     assert stages["invoiced"] == 3 and stages["paid"] == 1
     assert stages["notified"] is None  # notify exports nothing here
+    nobody_confirmed = [s for s in samples if s.labels.get("status") != "confirmed"]
+    assert dict(funnel(nobody_confirmed))["confirmed"] == 0  # exported, none yet: 0, not "—"
 
 
 def test_places_join_totals_and_waiting_lists() -> None:

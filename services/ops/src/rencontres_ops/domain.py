@@ -36,13 +36,16 @@ def parse_metrics(text: str) -> tuple[list[Sample], set[str]]:
 
 
 def total(samples: Iterable[Sample], name: str, **match: str | tuple[str, ...]) -> float | None:
-    """The sum of `name`'s samples whose labels match; None when there is no such sample."""
+    """The sum of `name`'s samples whose labels match: 0 when the service exports `name` but
+    no sample matches (a gauge keeps only the label sets it has seen), None when no service
+    exports `name` at all ("—" on the page)."""
     found = None
     for s in samples:
         if s.name != name:
             continue
+        found = found or 0.0
         if all(s.labels.get(k) in (v if isinstance(v, tuple) else (v,)) for k, v in match.items()):
-            found = (found or 0.0) + s.value
+            found += s.value
     return found
 
 
