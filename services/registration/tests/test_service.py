@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from rencontres_registration.documents import RegistrationDoc
 from rencontres_registration.domain import RegistrationRefused, TransitionRefused
 from rencontres_registration.service import Registrations
 from rencontres_registration.store import AlreadyRegistered
@@ -22,25 +23,32 @@ async def places(service: Registrations, capacity_id: str) -> tuple[int, list[st
     return doc["taken"], doc.get("pending", [])
 
 
-async def reload(service: Registrations, doc: dict[str, Any]) -> dict[str, Any]:
-    raw = await service.store.registrations.find_one({"_id": doc["_id"]})
+async def written(service: Registrations, doc: RegistrationDoc) -> dict[str, Any]:
+    """The registration as written, with the events it owes."""
+    raw = await service.store.registrations.find_one({"_id": doc.id})
     assert raw is not None
     return raw
+
+
+async def reload(service: Registrations, doc: RegistrationDoc) -> RegistrationDoc:
+    found = await service.store.get(doc.id)
+    assert found is not None
+    return found
 
 
 async def test_stands_are_reserved_until_full_then_waitlisted(service: Registrations) -> None:
     first = await service.submit(b.stand(), None)
     second = await service.submit(b.stand(), None)
     third = await service.submit(b.stand(), None)
-    assert [first["status"], second["status"], third["status"]] == [
+    assert [first.status, second.status, third.status] == [
         "reserved",
         "reserved",
         "waitlisted",
     ]
     assert await places(service, "small-1:stand") == (2, [])
-    raw = await reload(service, first)
+    raw = await written(service, first)
     assert owed(raw) == ["registration.submitted.v1"]
-    assert raw["outbox"][0]["key"] == first["_id"]
+    assert raw["outbox"][0]["key"] == first.id
 
 
 async def test_full_edition_without_waiting_list_is_refused_and_nothing_stays(
@@ -58,7 +66,7 @@ async def test_same_idempotency_key_returns_the_first_registration(service: Regi
     request = b.stand()
     first = await service.submit(request, "key-1")
     again = await service.submit(request, "key-1")
-    assert again["_id"] == first["_id"]
+    assert again.id == first.id
     assert await service.store.count({"contact.email": request.contact.email}) == 1
     assert await places(service, "small-1:stand") == (1, [])
 
@@ -68,11 +76,11 @@ async def test_same_email_same_offer_same_edition_is_a_conflict(service: Registr
     first = await service.submit(request, None)
     with pytest.raises(AlreadyRegistered) as clash:
         await service.submit(request, None)
-    assert clash.value.existing == {}  # nothing for the faces to reveal
-    assert owed(await reload(service, first))[-1] == "registration.link_requested.v1"
+    assert clash.value.existing is None  # nothing for the faces to reveal
+    assert owed(await written(service, first))[-1] == "registration.link_requested.v1"
     assert await places(service, "small-1:stand") == (1, [])  # the clash gave its place back
     other_day = request.model_copy(update={"edition_id": "small-2"})
-    assert (await service.submit(other_day, None))["status"] == "reserved"
+    assert (await service.submit(other_day, None)).status == "reserved"
 
 
 async def test_cancellation_offers_the_place_to_the_first_in_line(
@@ -84,15 +92,15 @@ async def test_cancellation_offers_the_place_to_the_first_in_line(
     clock.advance(seconds=1)
     waiting_second = await service.submit(b.stand("small-2"), None)
     cancelled = await service.cancel(a, by="owner")
-    assert cancelled["status"] == "cancelled"
+    assert cancelled.status == "cancelled"
     promoted = await reload(service, waiting_first)
-    assert promoted["status"] == "offered"
-    assert owed(promoted)[-1] == "registration.promoted.v1"
-    assert (await reload(service, waiting_second))["status"] == "waitlisted"
+    assert promoted.status == "offered"
+    assert owed(await written(service, promoted))[-1] == "registration.promoted.v1"
+    assert (await reload(service, waiting_second)).status == "waitlisted"
     assert await places(service, "small-2:stand") == (1, [])
     accepted = await service.accept_offer(promoted)
-    assert accepted["status"] == "reserved"
-    assert owed(await reload(service, waiting_first))[-1] == "registration.reserved.v1"
+    assert accepted.status == "reserved"
+    assert owed(await written(service, waiting_first))[-1] == "registration.reserved.v1"
 
 
 async def test_an_offer_not_taken_in_time_goes_to_the_next(
@@ -103,13 +111,13 @@ async def test_an_offer_not_taken_in_time_goes_to_the_next(
     second = await service.submit(b.stand("small-2"), None)
     await service.cancel(holder, by="staff")
     offered = await reload(service, first)
-    assert offered["status"] == "offered"
+    assert offered.status == "offered"
     clock.advance(hours=49)
     report = await service.run_jobs()
     assert report["offers_expired"] == 1
     lapsed = await reload(service, first)
-    assert lapsed["status"] == "cancelled" and lapsed["cancel_reason"] == "offer_expired"
-    assert (await reload(service, second))["status"] == "offered"
+    assert lapsed.status == "cancelled" and lapsed.cancel_reason == "offer_expired"
+    assert (await reload(service, second)).status == "offered"
     with pytest.raises(TransitionRefused):
         await service.accept_offer(lapsed)
     assert await service.run_jobs() == {
@@ -124,7 +132,7 @@ async def test_an_offer_not_taken_in_time_goes_to_the_next(
 
 async def test_cancelling_twice_is_refused(service: Registrations) -> None:
     doc = await service.submit(b.student(), None)
-    assert doc["status"] == "confirmed"
+    assert doc.status == "confirmed"
     done = await service.cancel(doc, by="owner")
     with pytest.raises(TransitionRefused):
         await service.cancel(done, by="owner")
@@ -132,24 +140,24 @@ async def test_cancelling_twice_is_refused(service: Registrations) -> None:
 
 async def test_payment_confirms_a_reserved_stand_once(service: Registrations) -> None:
     doc = await service.submit(b.stand(), None)
-    await service.mark_paid([doc["_id"]])
-    await service.mark_paid([doc["_id"]])  # a redelivered invoice.paid event
-    raw = await reload(service, doc)
+    await service.mark_paid([doc.id])
+    await service.mark_paid([doc.id])  # a redelivered invoice.paid event
+    raw = await written(service, doc)
     assert raw["status"] == "confirmed"
     assert owed(raw).count("registration.confirmed.v1") == 1
 
 
 async def test_incubator_application_is_reviewed_then_withdrawn(service: Registrations) -> None:
     doc = await service.submit(b.incubator(), None)
-    assert doc["status"] == "submitted" and doc["edition_ids"] == ["incubateur-test"]
+    assert doc.status == "submitted" and doc.edition_ids == ["incubateur-test"]
     under_review = await service.review(doc, "under_review", None)
     accepted = await service.review(under_review, "accepted", "Bienvenue !")
-    assert accepted["status"] == "accepted"
+    assert accepted.status == "accepted"
     with pytest.raises(TransitionRefused):
         await service.review(accepted, "rejected", None)
     withdrawn = await service.cancel(accepted, by="owner")
-    assert withdrawn["status"] == "withdrawn"
-    assert owed(await reload(service, doc)) == [
+    assert withdrawn.status == "withdrawn"
+    assert owed(await written(service, doc)) == [
         "registration.submitted.v1",
         "application.reviewed.v1",
         "application.reviewed.v1",
@@ -165,19 +173,19 @@ async def test_incubator_call_closed_is_refused(service: Registrations, clock: C
 
 async def test_shared_stand_fills_closes_and_splits_the_price(service: Registrations) -> None:
     opener, pool, url = await service.open_pool(b.pool_open(), None)
-    assert opener["status"] == "reserved" and pool["status"] == "open"
+    assert opener.status == "reserved" and pool.status == "open"
     assert await places(service, "small-1:stand") == (1, [])
     key = url.split("k=")[1]
-    second = await service.join_pool(pool["_id"], b.pool_join(key), None)
-    third = await service.join_pool(pool["_id"], b.pool_join(key), None)
-    assert second["status"] == third["status"] == "reserved"
-    closed = await service.store.pools.find_one({"_id": pool["_id"]})
+    second = await service.join_pool(pool.id, b.pool_join(key), None)
+    third = await service.join_pool(pool.id, b.pool_join(key), None)
+    assert second.status == third.status == "reserved"
+    closed = await service.store.pools.find_one({"_id": pool.id})
     assert closed is not None and closed["status"] == "closed"
     assert owed(closed) == ["pool.opened.v1", "pool.joined.v1", "pool.joined.v1", "pool.closed.v1"]
     shares = [m["share_excl_vat_cents"] for m in _data(closed["outbox"][-1])["members"]]
     assert shares == [20000, 20000, 20000]
     with pytest.raises(RegistrationRefused) as full:
-        await service.join_pool(pool["_id"], b.pool_join(key), None)
+        await service.join_pool(pool.id, b.pool_join(key), None)
     assert full.value.code == "pool_closed"  # it closed when full
 
 
@@ -186,19 +194,19 @@ async def test_pool_opened_tells_the_opener_the_link_the_api_returned(
 ) -> None:
     request = b.pool_open()
     opener, pool, url = await service.open_pool(request, None)
-    stored = await service.store.pools.find_one({"_id": pool["_id"]})
+    stored = await service.store.pools.find_one({"_id": pool.id})
     assert stored is not None
     opened = _data(stored["outbox"][0])
     assert opened["invitation_url"] == url
     assert opened["contact"]["email"] == request.contact.email
-    assert opened["opener_reference"] == opener["reference"]
-    assert opened["opened_by"] == opener["_id"] and opened["edition_name"]
+    assert opened["opener_reference"] == opener.reference
+    assert opened["opened_by"] == opener.id and opened["edition_name"]
 
 
 async def test_a_wrong_invitation_key_is_refused(service: Registrations) -> None:
     _, pool, _ = await service.open_pool(b.pool_open(), None)
     with pytest.raises(RegistrationRefused) as refused:
-        await service.join_pool(pool["_id"], b.pool_join("not-the-key-at-all"), None)
+        await service.join_pool(pool.id, b.pool_join("not-the-key-at-all"), None)
     assert refused.value.code == "invitation_unknown"
 
 
@@ -207,16 +215,16 @@ async def test_a_pool_left_alone_at_its_deadline_gives_its_stand_back(
 ) -> None:
     opener, pool, _ = await service.open_pool(b.pool_open("small-2"), None)
     waiting = await service.submit(b.stand("small-2"), None)
-    assert waiting["status"] == "waitlisted"
-    clock.now = pool["deadline"]
+    assert waiting.status == "waitlisted"
+    clock.now = pool.deadline
     clock.advance(minutes=1)
     report = await service.run_jobs()
     assert report["pools_closed"] == 1
-    closed = await service.store.pools.find_one({"_id": pool["_id"]})
+    closed = await service.store.pools.find_one({"_id": pool.id})
     assert closed is not None and closed["status"] == "unfilled"
     lone = await reload(service, opener)
-    assert lone["status"] == "cancelled" and lone["cancel_reason"] == "pool_unfilled"
-    assert (await reload(service, waiting))["status"] == "offered"
+    assert lone.status == "cancelled" and lone.cancel_reason == "pool_unfilled"
+    assert (await reload(service, waiting)).status == "offered"
     assert await places(service, "small-2:stand") == (1, [])
 
 
@@ -224,11 +232,11 @@ async def test_a_pool_with_enough_members_closes_at_its_deadline(
     service: Registrations, clock: Clock
 ) -> None:
     _, pool, url = await service.open_pool(b.pool_open(), None)
-    await service.join_pool(pool["_id"], b.pool_join(url.split("k=")[1]), None)
-    clock.now = pool["deadline"]
+    await service.join_pool(pool.id, b.pool_join(url.split("k=")[1]), None)
+    clock.now = pool.deadline
     clock.advance(seconds=1)
     await service.run_jobs()
-    closed = await service.store.pools.find_one({"_id": pool["_id"]})
+    closed = await service.store.pools.find_one({"_id": pool.id})
     assert closed is not None and closed["status"] == "closed"
     last = _data(closed["outbox"][-1])
     assert last["reason"] == "deadline"
@@ -249,16 +257,16 @@ async def test_erasure_forgets_the_person_and_frees_the_place(service: Registrat
     doc = await service.submit(b.stand("small-2"), None)
     waiting = await service.submit(b.stand("small-2"), None)
     erased = await service.erase(doc)
-    assert erased["contact"]["email"] == "erased@invalid.example"
-    assert erased["organisation"] is None and erased["status_url"] == ""
-    assert owed(await reload(service, doc))[-2:] == [
+    assert erased.contact.email == "erased@invalid.example"
+    assert erased.organisation is None and erased.status_url == ""
+    assert owed(await written(service, doc))[-2:] == [
         "registration.cancelled.v1",
         "registration.erased.v1",
     ]
-    assert (await reload(service, waiting))["status"] == "offered"
-    assert await service.for_owner(doc["_id"], "anything") is None
-    again = await service.submit(b.stand("small-1", contact=doc["contact"]), None)
-    assert again["status"] == "reserved"  # the erased email no longer blocks a new booking
+    assert (await reload(service, waiting)).status == "offered"
+    assert await service.for_owner(doc.id, "anything") is None
+    again = await service.submit(b.stand("small-1", contact=doc.contact.model_dump()), None)
+    assert again.status == "reserved"  # the erased email no longer blocks a new booking
 
 
 async def test_a_registration_stuck_while_placing_is_finished_by_the_job(
@@ -267,11 +275,11 @@ async def test_a_registration_stuck_while_placing_is_finished_by_the_job(
     request = b.stand()
     doc = service._new_document("stand", ["small-1"], request, None, clock(), {}, "stand")
     await service.store.insert(doc)  # as if the process died right after this write
-    assert await service.store.take_place("small-1:stand", doc["_id"], 2, clock())  # and this
+    assert await service.store.take_place("small-1:stand", doc.id, 2, clock())  # and this
     clock.advance(minutes=2)
     report = await service.run_jobs()
     assert report["resumed"] == 1
-    assert (await reload(service, doc))["status"] == "reserved"
+    assert (await reload(service, doc)).status == "reserved"
     assert await places(service, "small-1:stand") == (1, [])  # the place it took, once
 
 
@@ -297,7 +305,7 @@ async def test_a_crash_between_taking_a_place_and_writing_the_registration_gives
     taken, pending = await places(service, "small-2:stand")
     assert taken == 1 and len(pending) == 1
     waiting = await service.submit(b.stand("small-2"), None)
-    assert waiting["status"] == "waitlisted"  # the edition's one stand looks taken
+    assert waiting.status == "waitlisted"  # the edition's one stand looks taken
     clock.advance(seconds=10)
     assert (await service.run_jobs())["pending_settled"] == 0  # too recent to judge
     clock.advance(minutes=9)
@@ -305,7 +313,7 @@ async def test_a_crash_between_taking_a_place_and_writing_the_registration_gives
     clock.advance(minutes=2)
     report = await service.run_jobs()
     assert report["pending_settled"] == 1 and report["promoted"] == 1
-    assert (await reload(service, waiting))["status"] == "offered"
+    assert (await reload(service, waiting)).status == "offered"
     assert await places(service, "small-2:stand") == (1, [])
 
 
@@ -325,12 +333,12 @@ async def test_taking_again_for_a_pending_holder_counts_once_and_keeps_it_from_t
 async def test_concurrent_allocations_offer_a_free_place_once(service: Registrations) -> None:
     holder = await service.submit(b.stand("small-2"), None)
     waiting = [await service.submit(b.stand("small-2"), None) for _ in range(4)]
-    assert [w["status"] for w in waiting] == ["waitlisted"] * 4
+    assert [w.status for w in waiting] == ["waitlisted"] * 4
     # the place comes free, as if its holder's process died before offering it on
-    await service.store.release_place("small-2:stand", holder["_id"])
+    await service.store.release_place("small-2:stand", holder.id)
     promoted = await asyncio.gather(*(service.allocate("small-2", "stand") for _ in range(3)))
     assert sum(promoted) == 1
-    statuses = [(await reload(service, w))["status"] for w in waiting]
+    statuses = [(await reload(service, w)).status for w in waiting]
     assert statuses.count("offered") == 1 and statuses.count("waitlisted") == 3
     assert await places(service, "small-2:stand") == (1, [])
 
@@ -351,9 +359,9 @@ async def test_the_job_forgets_a_held_place_it_finds_pending_and_never_gives_it_
     monkeypatch.setattr(service.store, "release_place", the_job_runs_in_between)
     await service.cancel(first, by="owner")
     assert await places(service, "small-1:stand") == (1, [])  # second's place, counted once
-    assert (await reload(service, second))["status"] == "reserved"
-    assert (await service.submit(b.stand(), None))["status"] == "reserved"
-    assert (await service.submit(b.stand(), None))["status"] == "waitlisted"
+    assert (await reload(service, second)).status == "reserved"
+    assert (await service.submit(b.stand(), None)).status == "reserved"
+    assert (await service.submit(b.stand(), None)).status == "waitlisted"
 
 
 async def test_settling_a_stale_copy_again_does_not_count_a_second_place(
@@ -361,10 +369,10 @@ async def test_settling_a_stale_copy_again_does_not_count_a_second_place(
 ) -> None:
     doc = service._new_document("stand", ["small-1"], b.stand(), None, clock(), {}, "stand")
     await service.store.insert(doc)  # a placing document, as a crash leaves one
-    assert (await service._settle(dict(doc)))["status"] == "reserved"
+    assert (await service._settle(doc.model_copy())).status == "reserved"
     await service.store.forget_recorded()
-    again = await service._settle(dict(doc))  # the job, from a copy read before
-    assert again["status"] == "reserved"
+    again = await service._settle(doc.model_copy())  # the job, from a copy read before
+    assert again.status == "reserved"
     assert await places(service, "small-1:stand") == (1, [])
 
 
@@ -379,7 +387,7 @@ async def test_a_capacity_written_by_the_previous_version_is_converted_once(
     await service.ensure_capacity()
     doc = await service.store.capacity.find_one({"_id": "small-1:stand"})
     assert doc is not None and doc["taken"] == 2 and "holders" not in doc
-    assert (await service.submit(b.stand(), None))["status"] == "waitlisted"
+    assert (await service.submit(b.stand(), None)).status == "waitlisted"
 
 
 async def test_two_settles_of_an_opener_on_a_full_edition_both_refuse_and_leave_nothing(
@@ -388,7 +396,7 @@ async def test_two_settles_of_an_opener_on_a_full_edition_both_refuse_and_leave_
     await service.submit(b.stand("small-2"), None)  # its one stand is gone
     settle = service._settle
 
-    async def crash(_: dict[str, Any]) -> dict[str, Any]:
+    async def crash(_: RegistrationDoc) -> RegistrationDoc:
         raise RuntimeError("the process died after writing the opener and its pool")
 
     monkeypatch.setattr(service, "_settle", crash)
@@ -397,15 +405,16 @@ async def test_two_settles_of_an_opener_on_a_full_edition_both_refuse_and_leave_
     monkeypatch.undo()
     opener = await service.store.registrations.find_one({"offer": "pool_seat"})
     assert opener is not None and opener["status"] == "placing"
+    copy = RegistrationDoc.model_validate(opener)
     # the person's retry and the job, at once
     results = await asyncio.gather(
-        settle(dict(opener)), settle(dict(opener)), return_exceptions=True
+        settle(copy.model_copy()), settle(copy.model_copy()), return_exceptions=True
     )
     assert all(
         isinstance(r, RegistrationRefused) and r.code == "no_stand_to_share" for r in results
     ), [(type(r), getattr(r, "__dict__", r)) for r in results]
-    assert await service.store.get(opener["_id"]) is None
-    assert (await service._pool(opener["pool_id"]))["status"] == "refused"  # holding nothing
+    assert await service.store.get(copy.id) is None
+    assert (await service._pool(copy.pool_id)).status == "refused"  # holding nothing
     assert await places(service, "small-2:stand") == (1, [])
 
 
@@ -418,14 +427,14 @@ async def test_a_stale_take_is_still_dropped_by_its_taker_after_the_holder_cance
     await service.cancel(first, by="owner")  # the place goes to `waiting`
     await service.cancel(second, by="owner")  # a place comes free, nobody waits
     offered = await reload(service, waiting)
-    assert offered["status"] == "offered"
+    assert offered.status == "offered"
     assert await places(service, "small-1:stand") == (1, [])
     # another replica, still believing `waiting` waits, takes a second place for it ...
-    stale = await service.store.take_place("small-1:stand", waiting["_id"], 2, clock())
+    stale = await service.store.take_place("small-1:stand", waiting.id, 2, clock())
     assert stale.outcome == "counted"
     await service.cancel(offered, by="owner")  # ... the person cancels meanwhile ...
     # ... and that replica, whose promotion then fails, drops what it took
-    assert await service.store.drop_pending("small-1:stand", waiting["_id"], stale.token)
+    assert await service.store.drop_pending("small-1:stand", waiting.id, stale.token)
     assert await places(service, "small-1:stand") == (0, [])
 
 
@@ -434,7 +443,7 @@ async def test_a_stale_take_left_by_a_crash_is_given_back_by_the_job(
 ) -> None:
     doc = service._new_document("stand", ["small-1"], b.stand(), None, clock(), {}, "stand")
     await service.store.insert(doc)
-    assert (await service._settle(dict(doc)))["status"] == "reserved"
+    assert (await service._settle(doc.model_copy())).status == "reserved"
     await service.store.forget_recorded()
 
     async def crash(*_: Any) -> None:
@@ -442,10 +451,10 @@ async def test_a_stale_take_left_by_a_crash_is_given_back_by_the_job(
 
     monkeypatch.setattr(service, "_give_back", crash)
     with pytest.raises(RuntimeError):
-        await service._settle(dict(doc))  # the job, from a copy read before, takes again
+        await service._settle(doc.model_copy())  # the job, from a copy read before, takes again
     monkeypatch.undo()
     taken, pending = await places(service, "small-1:stand")
-    assert taken == 2 and pending == [doc["_id"]]
+    assert taken == 2 and pending == [doc.id]
     clock.advance(seconds=31)
     assert (await service.run_jobs())["pending_settled"] == 1
     assert await places(service, "small-1:stand") == (1, [])  # the place it records, once
@@ -476,7 +485,7 @@ async def test_staff_see_and_settle_a_stuck_pool_opener(
     assert await places(service, "small-1:stand") == (1, [])
     monkeypatch.setattr(service, "_settle", broken)  # it cannot be placed: staff abandon it
     settled = await service.settle_by_staff(stuck)
-    assert settled["status"] == "cancelled"
+    assert settled.status == "cancelled"
     assert await places(service, "small-1:stand") == (0, [])  # the pool's stand came back
     with pytest.raises(TransitionRefused):
         await service.settle_by_staff(settled)
@@ -495,7 +504,7 @@ async def test_staff_settle_resumes_a_placement_that_can_finish(
         await service.open_pool(b.pool_open(), None)
     monkeypatch.setattr(service, "_placed", original)
     [stuck] = await service.store.search({"status": "placing"}, limit=10)
-    assert (await service.settle_by_staff(stuck))["status"] == "reserved"
+    assert (await service.settle_by_staff(stuck)).status == "reserved"
     assert await places(service, "small-1:stand") == (1, [])
 
 
@@ -512,17 +521,17 @@ async def test_an_idempotency_key_used_for_another_request_is_refused_on_every_r
     _, pool, url = await service.open_pool(b.pool_open(), "key-y")
     key = url.split("k=")[1]
     with pytest.raises(IdempotencyKeyReused):
-        await service.join_pool(pool["_id"], b.pool_join(key), "key-x")
+        await service.join_pool(pool.id, b.pool_join(key), "key-x")
     joined = b.pool_join(key)
-    first = await service.join_pool(pool["_id"], joined, "key-z")
-    assert (await service.join_pool(pool["_id"], joined, "key-z"))["_id"] == first["_id"]
+    first = await service.join_pool(pool.id, joined, "key-z")
+    assert (await service.join_pool(pool.id, joined, "key-z")).id == first.id
     with pytest.raises(IdempotencyKeyReused):
-        await service.join_pool(pool["_id"], b.pool_join(key), "key-z")
+        await service.join_pool(pool.id, b.pool_join(key), "key-z")
 
 
-async def _cancelled_without_giving_back(service: Registrations, doc: dict[str, Any]) -> None:
+async def _cancelled_without_giving_back(service: Registrations, doc: RegistrationDoc) -> None:
     """A cancellation whose process died between its status change and the give-back."""
-    done = await service.store.transition(doc["_id"], [doc["status"]], {"status": "cancelled"}, [])
+    done = await service.store.transition(doc.id, [doc.status], {"status": "cancelled"}, [])
     assert done is not None
 
 
@@ -532,7 +541,7 @@ async def test_reconciliation_repairs_a_place_counted_forever(service: Registrat
     await _cancelled_without_giving_back(service, lost)
     assert await places(service, "small-1:stand") == (2, [])  # the edition looks full
     waiting = await service.submit(b.stand(), None)
-    assert waiting["status"] == "waitlisted"
+    assert waiting.status == "waitlisted"
     service.reconciler.pause = 0.01
     [drift] = await service.reconciler.reconcile(now=True)  # staff ask for it
     assert (drift.capacity_id, drift.counted, drift.held, drift.repaired) == (
@@ -540,8 +549,8 @@ async def test_reconciliation_repairs_a_place_counted_forever(service: Registrat
     )  # fmt: skip
     assert await places(service, "small-1:stand") == (1, [])
     assert await service.allocate("small-1", "stand") == 1  # the next in line gets it
-    assert (await reload(service, waiting))["status"] == "offered"
-    assert (await reload(service, kept))["status"] == "reserved"
+    assert (await reload(service, waiting)).status == "offered"
+    assert (await reload(service, kept)).status == "reserved"
     assert await service.reconciler.reconcile(now=True) == []
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from rencontres_registration.capacity import CapacityReconciler
 from rencontres_registration.catalog import Catalog
+from rencontres_registration.documents import Holder, LinkedRegistration, PoolDoc, RegistrationDoc
 from rencontres_registration.domain import (
     HOLDS_A_PLACE,
     Resource,
@@ -29,7 +30,6 @@ from rencontres_registration.schemas import (
     StudentPassIn,
 )
 from rencontres_registration.store import (
-    PLACE_TOKEN,
     RegistrationStore,
     Take,
 )
@@ -44,12 +44,12 @@ ABANDON_GRACE = timedelta(minutes=10)
 """A place counted for a registration that has no document yet is given back after this."""
 
 
-def _records_take(doc: Doc, token: str) -> bool:
+def _records_take(doc: Holder, token: str) -> bool:
     """Whether a registration's or a pool's document records the take with `token`. One
     written before tokens existed counts as recording it if it ever held a place."""
-    if PLACE_TOKEN in doc:
-        return bool(doc[PLACE_TOKEN] == token)
-    seen = {doc["status"], *(h["status"] for h in doc.get("history", []))}
+    if doc.place_token is not None:
+        return doc.place_token == token
+    seen: set[str] = {doc.status, *(h.status for h in doc.history)}
     return bool(seen & (HOLDS_A_PLACE | {"open", "closed", "unfilled"}))
 
 
@@ -76,33 +76,35 @@ class Core:
         self._now = clock
         self.reconciler = CapacityReconciler(catalog, store)
 
-    def _linked(self, doc: Doc) -> Doc:
+    def _linked(self, doc: RegistrationDoc) -> LinkedRegistration:
         """The document with its owner's private link (derived, never stored); none once
         the person is erased."""
-        url = "" if doc.get("erased_at") else self.links.status_url(doc["_id"])
-        return {**doc, "status_url": url}
+        url = "" if doc.erased_at else self.links.status_url(doc.id)
+        fields = doc.model_dump(by_alias=True)
+        return LinkedRegistration.model_validate({**fields, "status_url": url})
 
-    async def for_owner(self, registration_id: str, token: str) -> Doc | None:
+    async def for_owner(self, registration_id: str, token: str) -> LinkedRegistration | None:
         doc = await self.store.get(registration_id)
-        if doc is None or doc.get("erased_at") or not token:
+        if doc is None or doc.erased_at or not token:
             return None
-        legacy = doc.get("token_hash")  # links made before they were derived
-        if self.links.opens_status(doc["_id"], token) or (
+        legacy = doc.token_hash  # links made before they were derived
+        if self.links.opens_status(doc.id, token) or (
             legacy and secrets.compare_digest(legacy, hash_secret(token))
         ):
             return self._linked(doc)
         return None
 
-    async def get(self, registration_id: str) -> Doc | None:
+    async def get(self, registration_id: str) -> LinkedRegistration | None:
         doc = await self.store.get(registration_id)
         return self._linked(doc) if doc else None
 
-    async def _reload(self, registration_id: str) -> Doc:
+    async def _reload(self, registration_id: str) -> RegistrationDoc:
         doc = await self.store.get(registration_id)
         assert doc is not None, registration_id
         return doc
 
-    async def _pool(self, pool_id: str) -> Doc:
+    async def _pool(self, pool_id: str | None) -> PoolDoc:
+        assert pool_id is not None, "a pool seat names its pool"
         pool = await self.store.get_pool(pool_id)
         assert pool is not None, pool_id
         return pool
@@ -115,13 +117,15 @@ class Core:
     async def _allocate_everywhere(self) -> int:
         raise NotImplementedError  # in waiting_list.py
 
-    async def _cancel(self, doc: Doc, reason: Any, by: str) -> Doc:
+    async def _cancel(self, doc: RegistrationDoc, reason: Any, by: str) -> RegistrationDoc:
         raise NotImplementedError  # in cancellation.py
 
-    async def _close_pool(self, pool: Doc, reason: Literal["full", "deadline", "unfilled"]) -> None:
+    async def _close_pool(
+        self, pool: PoolDoc, reason: Literal["full", "deadline", "unfilled"]
+    ) -> None:
         raise NotImplementedError  # in pools.py
 
-    async def _free(self, doc: Doc) -> None:
+    async def _free(self, doc: RegistrationDoc) -> None:
         raise NotImplementedError  # in cancellation.py
 
     async def _give_back(
@@ -137,7 +141,7 @@ class Core:
     def _link_on_clash(self) -> AbstractAsyncContextManager[None]:
         raise NotImplementedError  # in placing.py
 
-    async def _maybe_close_pool(self, pool: Doc) -> None:
+    async def _maybe_close_pool(self, pool: PoolDoc) -> None:
         raise NotImplementedError  # in pools.py
 
     def _new_document(
@@ -149,19 +153,19 @@ class Core:
         now: datetime,
         extra: Doc,
         scope: str,
-    ) -> Doc:
+    ) -> RegistrationDoc:
         raise NotImplementedError  # in placing.py
 
-    async def _placed(self, doc: Doc, status: Any) -> Doc:
+    async def _placed(self, doc: RegistrationDoc, status: Any) -> RegistrationDoc:
         raise NotImplementedError  # in placing.py
 
-    async def _repeat(self, done: Doc, fingerprint: str) -> Doc:
+    async def _repeat(self, done: RegistrationDoc, fingerprint: str) -> RegistrationDoc:
         raise NotImplementedError  # in placing.py
 
-    async def _settle(self, doc: Doc) -> Doc:
+    async def _settle(self, doc: RegistrationDoc) -> RegistrationDoc:
         raise NotImplementedError  # in placing.py
 
-    async def _settle_pool_seat(self, doc: Doc) -> Doc:
+    async def _settle_pool_seat(self, doc: RegistrationDoc) -> RegistrationDoc:
         raise NotImplementedError  # in pools.py
 
     async def allocate(self, edition_id: str, resource: Literal["stand", "student_pass"]) -> int:

@@ -3,8 +3,8 @@
 from rencontres_registration import events
 from rencontres_registration.core import (
     Core,
-    Doc,
 )
+from rencontres_registration.documents import LinkedRegistration, RegistrationDoc
 from rencontres_registration.domain import (
     allows,
     erased_contact,
@@ -12,25 +12,25 @@ from rencontres_registration.domain import (
 
 
 class Erasure(Core):
-    async def erase(self, doc: Doc) -> Doc:
+    async def erase(self, doc: RegistrationDoc) -> LinkedRegistration:
         """Forget the person: cancel what is active, then blank every personal field."""
-        if allows("cancel", doc["status"]):  # still active: end it first
+        if allows("cancel", doc.status):  # still active: end it first
             doc = await self._cancel(doc, "erased", by="staff")
         now = self._now()
         done = await self.store.transition(
-            doc["_id"],
-            [doc["status"]],
+            doc.id,
+            [doc.status],
             {
-                "contact": erased_contact(doc["contact"]["language"]),
+                "contact": erased_contact(doc.contact.language),
                 "organisation": None,
                 "student": None,
                 "startup": None,
-                "dedupe_keys": [f"erased:{doc['_id']}"],
+                "dedupe_keys": [f"erased:{doc.id}"],
                 "token_hash": "",
                 "status_url": "",  # of registrations made before links were derived
                 "erased_at": now,
             },
-            [events.erased(doc["_id"], now)],
+            [events.erased(doc.id, now)],
             self._history("erased", "staff"),
         )
-        return self._linked(done or await self._reload(doc["_id"]))
+        return self._linked(done or await self._reload(doc.id))

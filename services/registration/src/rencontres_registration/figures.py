@@ -27,10 +27,10 @@ async def sample(store: RegistrationStore, catalog: Catalog) -> None:
         campus, day = (known.campus, known.date.isoformat()) if known else ("", "")
         business.WAITING_LIST.labels(edition_id, campus, day, offer).set(count)
     for counter in await store.capacities():
-        held = catalog.editions.get(counter.get("edition_id", ""))
+        held = catalog.editions.get(counter.edition_id)
         if held is None:
             continue
-        labels = (held.id, held.campus, held.date.isoformat(), counter["resource"])
-        total = int(counter.get("total", 0))
+        labels = (held.id, held.campus, held.date.isoformat(), counter.resource)
+        total = counter.total
         business.PLACES_TOTAL.labels(*labels).set(total)
-        business.PLACES_LEFT.labels(*labels).set(max(total - int(counter.get("taken", 0)), 0))
+        business.PLACES_LEFT.labels(*labels).set(max(total - counter.taken, 0))

@@ -91,7 +91,7 @@ class Invoices:
         await self._record(data.invoice_id, data.registration_ids, fields)
         for registration_id in data.registration_ids:
             doc = await self.store.get(registration_id)
-            if doc is None or not allows("lapse", doc["status"]):
+            if doc is None or not allows("lapse", doc.status):
                 continue  # paid meanwhile, cancelled already, or a redelivery
             try:
                 await self.registrations.cancel_unpaid(doc)

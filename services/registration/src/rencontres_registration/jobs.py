@@ -68,5 +68,5 @@ class Jobs(Core):
             except RegistrationRefused:
                 pass  # it could not be placed and was removed
             except Exception:
-                log.exception("resuming registration %s failed", doc["_id"])
+                log.exception("resuming registration %s failed", doc.id)
         return len(stuck)

@@ -14,7 +14,7 @@ class Payments(Core):
         """Billing reports an invoice paid: its reserved registrations become confirmed."""
         for registration_id in registration_ids:
             doc = await self.store.get(registration_id)
-            if doc is None or not allows("pay", doc["status"]):
+            if doc is None or not allows("pay", doc.status):
                 continue  # already confirmed (a redelivery), cancelled, or erased
             await self.store.transition(
                 registration_id,

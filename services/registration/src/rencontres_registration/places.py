@@ -15,7 +15,6 @@ from rencontres_registration.domain import (
     capacity_of,
 )
 from rencontres_registration.store import (
-    PLACE_TOKEN,
     Take,
 )
 
@@ -49,7 +48,7 @@ class Places(Core):
     async def _recorded_token(self, holder: str) -> str | None:
         """The take a registration or a pool records holding a place with, if any."""
         doc = await self.store.holder(holder)
-        return doc.get(PLACE_TOKEN) if doc else None
+        return doc.place_token if doc else None
 
     async def sweep_pending(self) -> int:
         """Settle pending places older than PLACING_GRACE (a crash left them): forget the take
@@ -60,19 +59,19 @@ class Places(Core):
         settled = 0
         now = self._now()
         for capacity in await self.store.capacities():
-            tokens = capacity.get("pending_by", {})
-            for holder, since in capacity.get("pending_at", {}).items():
+            tokens = capacity.pending_by
+            for holder, since in capacity.pending_at.items():
                 token = tokens.get(holder, "")
                 if since > now - PLACING_GRACE:
                     continue  # being taken right now
                 doc = await self.store.holder(holder)
-                if doc is not None and doc["status"] in ("placing", "opening"):
+                if doc is not None and doc.status in ("placing", "opening"):
                     continue  # the resumed placement finishes it
                 if doc is None and since > now - ABANDON_GRACE:
                     continue  # its insert may still land
                 if doc is not None and _records_take(doc, token):
-                    await self.store.forget_pending_take(capacity["_id"], holder, token)
+                    await self.store.forget_pending_take(capacity.id, holder, token)
                 else:
-                    await self.store.drop_pending(capacity["_id"], holder, token)
+                    await self.store.drop_pending(capacity.id, holder, token)
                 settled += 1
         return settled

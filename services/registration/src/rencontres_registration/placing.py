@@ -20,6 +20,7 @@ from rencontres_registration.core import (
     Core,
     Doc,
 )
+from rencontres_registration.documents import HistoryEntry, LinkedRegistration, RegistrationDoc
 from rencontres_registration.domain import (
     IdempotencyKeyReused,
     RegistrationRefused,
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 class Placing(Core):
     async def submit(
         self, request: StandIn | StudentPassIn | IncubatorIn, idempotency_key: str | None
-    ) -> Doc:
+    ) -> LinkedRegistration:
         async with self._link_on_clash():
             return self._linked(await self._submit_request(request, idempotency_key))
 
@@ -64,14 +65,15 @@ class Placing(Core):
         try:
             yield
         except AlreadyRegistered as clash:
+            assert clash.existing is not None
             now = self._now()
             event = events.link_requested(self.catalog, self._linked(clash.existing), now)
-            await self.store.request_link(clash.existing["_id"], now, now - LINK_RESEND, event)
+            await self.store.request_link(clash.existing.id, now, now - LINK_RESEND, event)
             raise AlreadyRegistered(None) from None
 
     async def _submit_request(
         self, request: StandIn | StudentPassIn | IncubatorIn, idempotency_key: str | None
-    ) -> Doc:
+    ) -> RegistrationDoc:
         """Register for a stand, a student pass or the incubator; repeats return the first.
 
         A repeated idempotency key is caught by the unique index when the new document is
@@ -96,45 +98,49 @@ class Placing(Core):
         )
         return await self._submit(doc, now)
 
-    async def _submit(self, doc: Doc, now: datetime) -> Doc:
+    async def _submit(self, doc: RegistrationDoc, now: datetime) -> RegistrationDoc:
         """Take the place first, then write the registration whole, with its status and its
         event, in one insert. A repeat or a duplicate refused by the unique indexes gives the
         place back; a crash in between leaves a pending place with no holder document, which
         the job gives back (`sweep_pending`)."""
-        offer = self.catalog.offer(doc["offer"])
+        offer = self.catalog.offer(doc.offer)
         resource = resource_for(offer.kind)
-        edition_id = doc["edition_ids"][0]
+        edition_id = doc.edition_ids[0]
         take: Take | None = None
         if resource is not None:
             total = capacity_of(self.catalog.editions[edition_id], resource)
             take = await self.store.take_place(
-                capacity_id(edition_id, resource), doc["_id"], total, now
+                capacity_id(edition_id, resource), doc.id, total, now
             )
-            if not take and not doc.get("join_waiting_list", True):
+            if not take and not doc.join_waiting_list:
                 return await self._refuse_full(doc)
         status = placed_status(offer, take is None or bool(take))
-        placed = {**doc, "status": status, "history": [self._history(status, "system")]}
-        if take:
-            placed[PLACE_TOKEN] = take.token
+        placed = doc.model_copy(
+            update={
+                "status": status,
+                "history": [HistoryEntry.model_validate(self._history(status, "system"))],
+                **({PLACE_TOKEN: take.token} if take else {}),
+            }
+        )
         try:
             stored = await self.store.insert(
                 placed, [events.submitted(self.catalog, self._linked(doc), status)]
             )
         except BaseException:  # a duplicate, or anything else: the place goes back at once
-            await self._give_back(doc["_id"], edition_id, resource, take)
+            await self._give_back(doc.id, edition_id, resource, take)
             raise
-        if stored["_id"] != doc["_id"]:  # the same idempotency key: answer the first one
-            await self._give_back(doc["_id"], edition_id, resource, take)
-            return await self._repeat(stored, doc["request_fingerprint"])
+        if stored.id != doc.id:  # the same idempotency key: answer the first one
+            await self._give_back(doc.id, edition_id, resource, take)
+            return await self._repeat(stored, doc.request_fingerprint)
         if resource is not None and take:
-            self.store.recorded(capacity_id(edition_id, resource), doc["_id"])
+            self.store.recorded(capacity_id(edition_id, resource), doc.id)
         return stored
 
-    async def _refuse_full(self, doc: Doc) -> Doc:
+    async def _refuse_full(self, doc: RegistrationDoc) -> RegistrationDoc:
         """Full and no waiting list wanted: nothing is written, unless this was accepted
         before (a repeat answers the first registration, a duplicate email gets its 409)."""
         if (existing := await self.store.existing(doc)) is not None:
-            return await self._repeat(existing, doc["request_fingerprint"])
+            return await self._repeat(existing, doc.request_fingerprint)
         raise RegistrationRefused("edition_full", "edition_id", "this edition is full")
 
     def _chosen_editions(
@@ -153,7 +159,7 @@ class Placing(Core):
         now: datetime,
         extra: Doc,
         scope: str,
-    ) -> Doc:
+    ) -> RegistrationDoc:
         registration_id = new_id()
         contact = request.contact.model_dump()
         doc = {
@@ -177,10 +183,11 @@ class Placing(Core):
             "history": [],
             **extra,
         }
-        self._check_events_accept(doc)
-        return doc
+        document = RegistrationDoc.model_validate(doc)
+        self._check_events_accept(document)
+        return document
 
-    def _check_events_accept(self, doc: Doc) -> None:
+    def _check_events_accept(self, doc: RegistrationDoc) -> None:
         """Refuse, before anything is written or taken, what the events this registration
         will owe would refuse (the contract is the last word on every field's limits)."""
         try:
@@ -190,95 +197,97 @@ class Placing(Core):
             field = ".".join(str(part) for part in error["loc"])
             raise RegistrationRefused("invalid", field, error["msg"]) from exc
 
-    async def _repeat(self, done: Doc, fingerprint: str) -> Doc:
+    async def _repeat(self, done: RegistrationDoc, fingerprint: str) -> RegistrationDoc:
         """The registration an idempotency key already made, only for the same request: a
         key is never a way to read someone else's registration (and its private link)."""
-        if not secrets.compare_digest(done.get("request_fingerprint", ""), fingerprint):
+        if not secrets.compare_digest(done.request_fingerprint, fingerprint):
             raise IdempotencyKeyReused()
         return await self._settle(done)
 
-    async def _settle(self, doc: Doc) -> Doc:
+    async def _settle(self, doc: RegistrationDoc) -> RegistrationDoc:
         """Finish placing a registration; safe to repeat (idempotent retries, the job)."""
-        if doc["status"] != "placing":
+        if doc.status != "placing":
             return doc
-        if doc["offer"] == "pool_seat":
+        if doc.offer == "pool_seat":
             return await self._settle_pool_seat(doc)
-        offer = self.catalog.offer(doc["offer"])
+        offer = self.catalog.offer(doc.offer)
         resource = resource_for(offer.kind)
         if resource is None:
             return await self._placed(doc, placed_status(offer, True))
-        edition_id = doc["edition_ids"][0]
+        edition_id = doc.edition_ids[0]
         cid = capacity_id(edition_id, resource)
         total = capacity_of(self.catalog.editions[edition_id], resource)
-        take = await self.store.take_place(cid, doc["_id"], total, self._now())
-        if not take and not doc.get("join_waiting_list", True):
-            await self.store.delete_placing(doc["_id"])
+        take = await self.store.take_place(cid, doc.id, total, self._now())
+        if not take and not doc.join_waiting_list:
+            await self.store.delete_placing(doc.id)
             raise RegistrationRefused("edition_full", "edition_id", "this edition is full")
         placed = await self._place(doc, placed_status(offer, bool(take)), take)
         if placed is None:  # another settle of this document got there first
-            await self._give_back(doc["_id"], edition_id, resource, take)
-            return await self._reload(doc["_id"])
+            await self._give_back(doc.id, edition_id, resource, take)
+            return await self._reload(doc.id)
         if take:
-            self.store.recorded(cid, doc["_id"])
+            self.store.recorded(cid, doc.id)
         return placed
 
-    async def _place(self, doc: Doc, status: Any, take: Take | None = None) -> Doc | None:
+    async def _place(
+        self, doc: RegistrationDoc, status: Any, take: Take | None = None
+    ) -> RegistrationDoc | None:
         """Set a placing registration's first status, with its event (and the take whose
         place it holds); None if it had one already."""
         event = events.submitted(self.catalog, self._linked(doc), status)
         fields = {"status": status, **({PLACE_TOKEN: take.token} if take else {})}
         return await self.store.transition(
-            doc["_id"], ["placing"], fields, [event], self._history(status, "system")
+            doc.id, ["placing"], fields, [event], self._history(status, "system")
         )
 
-    async def _placed(self, doc: Doc, status: Any) -> Doc:
-        return await self._place(doc, status) or await self._reload(doc["_id"])
+    async def _placed(self, doc: RegistrationDoc, status: Any) -> RegistrationDoc:
+        return await self._place(doc, status) or await self._reload(doc.id)
 
-    async def settle_by_staff(self, doc: Doc) -> Doc:
+    async def settle_by_staff(self, doc: RegistrationDoc) -> RegistrationDoc:
         """Staff finish a registration stuck between statuses: its placement resumes; if that
         cannot succeed, it is abandoned and gives back whatever it held. Nobody was told
         about it yet (its first event goes with its first status), so nobody is told now."""
-        check_transition("settle", doc["status"])
+        check_transition("settle", doc.status)
         try:
             return await self._settle(doc)
         except RegistrationRefused:
             return await self._reload_or(doc, "cancelled")
         except Exception:
-            log.exception("registration %s cannot be placed; abandoning it", doc["_id"])
+            log.exception("registration %s cannot be placed; abandoning it", doc.id)
         done = await self.store.transition(
-            doc["_id"],
+            doc.id,
             ["placing"],
             {"status": "cancelled", "cancel_reason": "by_staff", "cancelled_at": self._now()},
             [],
             self._history("cancelled", "staff"),
         )
         if done is None:
-            return await self._reload(doc["_id"])
+            return await self._reload(doc.id)
         await self._abandon_places(doc)
         return done
 
-    async def _abandon_places(self, doc: Doc) -> None:
+    async def _abandon_places(self, doc: RegistrationDoc) -> None:
         """Give back what an abandoned placement took: its pending place, or its pool seat
         (and its pool's stand, if it opened one that nobody else shares)."""
-        if doc["offer"] != "pool_seat":
-            resource = resource_for(doc["offer"])
+        if doc.offer != "pool_seat":
+            resource = resource_for(doc.offer)
             if resource is not None:
-                cid = capacity_id(doc["edition_ids"][0], resource)
-                if token := await self.store.pending_token(cid, doc["_id"]):
-                    await self.store.drop_pending(cid, doc["_id"], token)
+                cid = capacity_id(doc.edition_ids[0], resource)
+                if token := await self.store.pending_token(cid, doc.id):
+                    await self.store.drop_pending(cid, doc.id, token)
             return
-        pool = await self.store.get_pool(doc["pool_id"])
+        pool = await self.store.get_pool(doc.pool_id) if doc.pool_id else None
         if pool is None:
             return
-        if pool["status"] == "opening":
-            cid = capacity_id(pool["edition_id"], "stand")
-            if await self.store.delete_pool(pool["_id"]) and (
-                token := await self.store.pending_token(cid, pool["_id"])
+        if pool.status == "opening":
+            cid = capacity_id(pool.edition_id, "stand")
+            if await self.store.delete_pool(pool.id) and (
+                token := await self.store.pending_token(cid, pool.id)
             ):
-                await self.store.drop_pending(cid, pool["_id"], token)
+                await self.store.drop_pending(cid, pool.id, token)
             return
-        await self._free({**doc, "status": "cancelled"})
+        await self._free(doc.model_copy(update={"status": "cancelled"}))
 
-    async def _reload_or(self, doc: Doc, status: str) -> Doc:
+    async def _reload_or(self, doc: RegistrationDoc, status: str) -> RegistrationDoc:
         """The document as it is now, or (deleted: it could not be placed) as `status`."""
-        return await self.store.get(doc["_id"]) or {**doc, "status": status}
+        return await self.store.get(doc.id) or doc.model_copy(update={"status": status})

@@ -3,8 +3,8 @@
 from rencontres_registration import events
 from rencontres_registration.core import (
     Core,
-    Doc,
 )
+from rencontres_registration.documents import RegistrationDoc
 from rencontres_registration.domain import (
     RegistrationRefused,
     TransitionRefused,
@@ -13,19 +13,21 @@ from rencontres_registration.domain import (
 
 
 class Review(Core):
-    async def review(self, doc: Doc, decision: str, message: str | None) -> Doc:
-        if doc["offer"] != "incubator_application":
+    async def review(
+        self, doc: RegistrationDoc, decision: str, message: str | None
+    ) -> RegistrationDoc:
+        if doc.offer != "incubator_application":
             raise RegistrationRefused(
                 "not_reviewable", "decision", "only incubator applications are reviewed"
             )
-        check_transition("review", doc["status"])
+        check_transition("review", doc.status)
         done = await self.store.transition(
-            doc["_id"],
-            [doc["status"]],
+            doc.id,
+            [doc.status],
             {"status": decision, "review_message": message},
             [events.reviewed(self._linked(doc), decision, message)],
             self._history(decision, "staff"),
         )
         if done is None:
-            raise TransitionRefused("review", (await self._reload(doc["_id"]))["status"])
+            raise TransitionRefused("review", (await self._reload(doc.id)).status)
         return done

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, status
 
 from rencontres_registration.deps import OwnedDep, RegistrationsDep
+from rencontres_registration.documents import LinkedRegistration, PoolDoc
 from rencontres_registration.schemas import (
     UUID_PATTERN,
     PoolJoinIn,
@@ -29,12 +30,12 @@ IdempotencyKey = Annotated[
 ]
 
 
-def registration_out(doc: dict[str, Any]) -> RegistrationOut:
-    return RegistrationOut.model_validate({**doc, "id": doc["_id"]})
+def registration_out(doc: LinkedRegistration) -> RegistrationOut:
+    return RegistrationOut.model_validate(doc.model_dump())
 
 
-def pool_out(pool: dict[str, Any]) -> PoolOut:
-    return PoolOut.model_validate({**pool, "id": pool["_id"], "members": len(pool["members"])})
+def pool_out(pool: PoolDoc) -> PoolOut:
+    return PoolOut.model_validate({**pool.model_dump(), "members": len(pool.members)})
 
 
 @router.get("/catalog")

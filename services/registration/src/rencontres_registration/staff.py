@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from rencontres_contracts.events.registration import OfferKind, RegistrationStatus
 
 from rencontres_registration.deps import RegistrationDep, RegistrationsDep, staff_only
+from rencontres_registration.documents import RegistrationDoc
 from rencontres_registration.schemas import ReviewIn, StaffRegistrationOut
 from rencontres_registration.store import StaffSearch
 
@@ -32,9 +33,9 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-def staff_out(doc: dict[str, Any]) -> StaffRegistrationOut:
+def staff_out(doc: RegistrationDoc) -> StaffRegistrationOut:
     """Staff never see the owner's private link."""
-    return StaffRegistrationOut.model_validate({**doc, "id": doc["_id"], "status_url": ""})
+    return StaffRegistrationOut.model_validate({**doc.model_dump(), "status_url": ""})
 
 
 class Search:
@@ -91,15 +92,15 @@ async def export_csv(
     )
 
 
-def _csv_row(doc: dict[str, Any]) -> list[str]:
-    contact, org = doc["contact"], doc.get("organisation") or {}
-    student, startup = doc.get("student") or {}, doc.get("startup") or {}
+def _csv_row(doc: RegistrationDoc) -> list[str]:
+    contact, org = doc.contact, doc.organisation or {}
+    student, startup = doc.student or {}, doc.startup or {}
     cells = [
-        doc["reference"], doc["status"], doc["offer"], ",".join(doc["edition_ids"]),
-        doc["created_at"].isoformat(), contact["name"], contact["email"],
-        contact.get("phone") or "", "yes" if contact.get("sms_consent") else "no",
+        doc.reference, doc.status, doc.offer, ",".join(doc.edition_ids),
+        doc.created_at.isoformat(), contact.name, contact.email,
+        contact.phone or "", "yes" if contact.sms_consent else "no",
         org.get("legal_name", ""), org.get("siret", ""), student.get("school", ""),
-        startup.get("project_name", ""), doc.get("pool_id") or "",
+        startup.get("project_name", ""), doc.pool_id or "",
     ]  # fmt: skip
     return [_defuse(str(cell)) for cell in cells]
 
@@ -145,15 +146,15 @@ async def capacity(registrations: RegistrationsDep) -> list[dict[str, Any]]:
     """Places per edition: total, taken, free, and how many wait."""
     rows = []
     for cap in await registrations.store.capacities():
-        taken = cap["taken"]
-        waiting = await registrations.store.waitlisted_count(cap["edition_id"], cap["resource"])
+        taken = cap.taken
+        waiting = await registrations.store.waitlisted_count(cap.edition_id, cap.resource)
         rows.append(
             {
-                "edition_id": cap["edition_id"],
-                "resource": cap["resource"],
-                "total": cap["total"],
+                "edition_id": cap.edition_id,
+                "resource": cap.resource,
+                "total": cap.total,
                 "taken": taken,
-                "free": max(cap["total"] - taken, 0),
+                "free": max(cap.total - taken, 0),
                 "waitlisted": waiting,
             }
         )

@@ -20,6 +20,8 @@ from pymongo.errors import DuplicateKeyError
 from rencontres_contracts import CloudEvent
 from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD, Wake, outbox_entry
 
+from rencontres_registration.documents import CapacityDoc, Holder, PoolDoc, RegistrationDoc
+
 Doc = dict[str, Any]
 HIDDEN = {OUTBOX_FIELD: 0, OWED_FIELD: 0}
 
@@ -78,9 +80,9 @@ class AlreadyRegistered(Exception):
     """The same email already holds this offer for this edition. The service sends the owner
     their link and raises it again without `existing`: the faces have nothing to reveal."""
 
-    def __init__(self, existing: Doc | None) -> None:
+    def __init__(self, existing: RegistrationDoc | None) -> None:
         super().__init__("already registered")
-        self.existing: Doc = existing or {}
+        self.existing = existing
 
 
 def _changes(set_fields: Doc, events: list[CloudEvent[Any]], history: Doc | None) -> dict[str, Any]:
@@ -137,41 +139,57 @@ class RegistrationStore:
             self._wake(collection.name, doc["_id"], outbox)
         return doc
 
+    def _registration(self, doc: Doc | None) -> RegistrationDoc | None:
+        return RegistrationDoc.model_validate(doc) if doc is not None else None
+
+    def _pool(self, doc: Doc | None) -> PoolDoc | None:
+        return PoolDoc.model_validate(doc) if doc is not None else None
+
     # ------------------------------------------------------------------ registrations
 
-    async def get(self, registration_id: str) -> Doc | None:
-        return await self.registrations.find_one({"_id": registration_id}, HIDDEN)
+    async def get(self, registration_id: str) -> RegistrationDoc | None:
+        return self._registration(
+            await self.registrations.find_one({"_id": registration_id}, HIDDEN)
+        )
 
-    async def by_idempotency_key(self, key: str) -> Doc | None:
-        return await self.registrations.find_one({"idempotency_key": key}, HIDDEN)
+    async def by_idempotency_key(self, key: str) -> RegistrationDoc | None:
+        return self._registration(
+            await self.registrations.find_one({"idempotency_key": key}, HIDDEN)
+        )
 
-    async def insert(self, document: Doc, events: list[CloudEvent[Any]] | None = None) -> Doc:
+    async def insert(
+        self, document: RegistrationDoc, events: list[CloudEvent[Any]] | None = None
+    ) -> RegistrationDoc:
         """Write a new registration, with the events it owes. The unique indexes refuse a
         duplicate: a repeated idempotency key returns the first registration; an
-        email/offer/edition clash raises AlreadyRegistered."""
+        email/offer/edition clash raises AlreadyRegistered.
+
+        Only the fields the document was given are written (`exclude_unset`): a default
+        stored as null would change what queries on absent fields find."""
         outbox = [outbox_entry(e) for e in events or []]
+        fields = document.model_dump(by_alias=True, exclude_unset=True)
         try:
             await self.registrations.insert_one(
-                {**document, OUTBOX_FIELD: outbox, OWED_FIELD: bool(outbox)}
+                {**fields, OUTBOX_FIELD: outbox, OWED_FIELD: bool(outbox)}
             )
         except DuplicateKeyError:
             if (existing := await self.existing(document)) is not None:
                 return existing
             raise
         if outbox:
-            self._wake(self.registrations.name, document["_id"], outbox)
+            self._wake(self.registrations.name, document.id, outbox)
         return document
 
-    async def existing(self, document: Doc) -> Doc | None:
+    async def existing(self, document: RegistrationDoc) -> RegistrationDoc | None:
         """The registration a new one repeats (same idempotency key), or AlreadyRegistered
         when the same email already holds this offer for this edition; None when neither."""
-        if existing := await self.by_idempotency_key(document["idempotency_key"]):
+        if existing := await self.by_idempotency_key(document.idempotency_key):
             return existing
         clash = await self.registrations.find_one(
-            {"dedupe_keys": {"$in": document["dedupe_keys"]}}, HIDDEN
+            {"dedupe_keys": {"$in": document.dedupe_keys}}, HIDDEN
         )
         if clash is not None:
-            raise AlreadyRegistered(clash)
+            raise AlreadyRegistered(RegistrationDoc.model_validate(clash))
         return None
 
     async def request_link(
@@ -215,41 +233,48 @@ class RegistrationStore:
         set_fields: Doc,
         events: list[CloudEvent[Any]],
         history: Doc | None = None,
-    ) -> Doc | None:
+    ) -> RegistrationDoc | None:
         """Change a registration only if it is still in one of `from_statuses`, recording the
         events it owes in the same write. None when it had moved on (a concurrent change)."""
-        return self._committed(
-            self.registrations,
-            await self.registrations.find_one_and_update(
-                {"_id": registration_id, "status": {"$in": from_statuses}},
-                _changes(set_fields, events, history),
-                return_document=ReturnDocument.AFTER,
-            ),
+        return self._registration(
+            self._committed(
+                self.registrations,
+                await self.registrations.find_one_and_update(
+                    {"_id": registration_id, "status": {"$in": from_statuses}},
+                    _changes(set_fields, events, history),
+                    return_document=ReturnDocument.AFTER,
+                ),
+            )
         )
 
-    async def first_waitlisted(self, edition_id: str, offer: str) -> Doc | None:
+    async def first_waitlisted(self, edition_id: str, offer: str) -> RegistrationDoc | None:
         cursor = self.registrations.find(
             {"status": "waitlisted", "edition_ids": edition_id, "offer": offer}, HIDDEN
         )
         found = await cursor.sort("_id", ASCENDING).limit(1).to_list()
-        return found[0] if found else None
+        return RegistrationDoc.model_validate(found[0]) if found else None
 
-    async def expired_offers(self, now: datetime) -> list[Doc]:
-        query = {"status": "offered", "offer_expires_at": {"$lt": now}}
-        return await self.registrations.find(query, HIDDEN).to_list()
+    async def _registrations(self, query: Doc) -> list[RegistrationDoc]:
+        found = await self.registrations.find(query, HIDDEN).to_list()
+        return [RegistrationDoc.model_validate(d) for d in found]
 
-    async def stuck_placing(self, before: datetime) -> list[Doc]:
-        query = {"status": "placing", "created_at": {"$lt": before}}
-        return await self.registrations.find(query, HIDDEN).to_list()
+    async def expired_offers(self, now: datetime) -> list[RegistrationDoc]:
+        return await self._registrations({"status": "offered", "offer_expires_at": {"$lt": now}})
 
-    async def search(self, filters: Doc, limit: int, skip: int = 0) -> list[Doc]:
+    async def stuck_placing(self, before: datetime) -> list[RegistrationDoc]:
+        return await self._registrations({"status": "placing", "created_at": {"$lt": before}})
+
+    async def search(self, filters: Doc, limit: int, skip: int = 0) -> list[RegistrationDoc]:
         cursor = self.registrations.find(filters, HIDDEN).sort("_id", ASCENDING)
-        return await cursor.skip(skip).limit(limit).to_list()
+        found = await cursor.skip(skip).limit(limit).to_list()
+        return [RegistrationDoc.model_validate(d) for d in found]
 
     async def count(self, filters: Doc) -> int:
         return await self.registrations.count_documents(filters)
 
-    async def staff_search(self, search: StaffSearch, limit: int, skip: int = 0) -> list[Doc]:
+    async def staff_search(
+        self, search: StaffSearch, limit: int, skip: int = 0
+    ) -> list[RegistrationDoc]:
         return await self.search(search.query(), limit, skip)
 
     async def staff_count(self, search: StaffSearch) -> int:
@@ -319,7 +344,7 @@ class RegistrationStore:
         )
         if again is None:
             return Take("full", token)
-        return Take("pending", again.get("pending_by", {}).get(holder, ""))
+        return Take("pending", CapacityDoc.model_validate(again).pending_by.get(holder, ""))
 
     def recorded(self, capacity_id: str, holder: str) -> None:
         """The holder's own document now records its place: `pending` may forget it. Batched
@@ -373,13 +398,16 @@ class RegistrationStore:
 
     async def pending_token(self, capacity_id: str, holder: str) -> str | None:
         """The token of the take still pending for `holder`, if any."""
-        capacity = await self.capacity.find_one({"_id": capacity_id, "pending": holder})
-        return capacity.get("pending_by", {}).get(holder) if capacity else None
+        found = await self.capacity.find_one({"_id": capacity_id, "pending": holder})
+        return CapacityDoc.model_validate(found).pending_by.get(holder) if found else None
 
     async def capacity_counter(self, capacity_id: str) -> tuple[int, list[str]] | None:
         """A counter's places taken and its pending holders."""
-        doc = await self.capacity.find_one({"_id": capacity_id})
-        return (doc["taken"], list(doc.get("pending", []))) if doc else None
+        found = await self.capacity.find_one({"_id": capacity_id})
+        if found is None:
+            return None
+        counter = CapacityDoc.model_validate(found)
+        return counter.taken, list(counter.pending)
 
     async def place_holders(self, edition_id: str, offer: str, statuses: list[str]) -> set[str]:
         """Ids of the registrations for `offer` on an edition whose status holds a place."""
@@ -397,20 +425,21 @@ class RegistrationStore:
         )
         return done.modified_count == 1
 
-    async def holder(self, holder_id: str) -> Doc | None:
+    async def holder(self, holder_id: str) -> Holder | None:
         """The registration or the pool a place is taken for (their ids never collide)."""
         return await self.get(holder_id) or await self.get_pool(holder_id)
 
-    async def capacities(self) -> list[Doc]:
-        return await self.capacity.find({}).sort("_id", ASCENDING).to_list()
+    async def capacities(self) -> list[CapacityDoc]:
+        found = await self.capacity.find({}).sort("_id", ASCENDING).to_list()
+        return [CapacityDoc.model_validate(d) for d in found]
 
     # ------------------------------------------------------------------ pools
 
     async def insert_pool(self, pool: Doc) -> None:
         await self.pools.insert_one(pool)
 
-    async def get_pool(self, pool_id: str) -> Doc | None:
-        return await self.pools.find_one({"_id": pool_id}, HIDDEN)
+    async def get_pool(self, pool_id: str) -> PoolDoc | None:
+        return self._pool(await self.pools.find_one({"_id": pool_id}, HIDDEN))
 
     async def refuse_pool(self, pool_id: str) -> None:
         """Mark a pool that found no stand, unless it opened meanwhile. It is kept, holding
@@ -426,45 +455,49 @@ class RegistrationStore:
 
     async def add_member(
         self, pool_id: str, registration_id: str, max_members: int, event: CloudEvent[Any]
-    ) -> Doc | None:
+    ) -> PoolDoc | None:
         """Add a member to an open pool that has room, with its joined event, in one write."""
-        return self._committed(
-            self.pools,
-            await self.pools.find_one_and_update(
-                {
-                    "_id": pool_id,
-                    "status": "open",
-                    "members": {"$ne": registration_id},
-                    f"members.{max_members - 1}": {"$exists": False},
-                },
-                {
-                    "$push": {"members": registration_id, OUTBOX_FIELD: outbox_entry(event)},
-                    "$set": {OWED_FIELD: True},
-                },
-                return_document=ReturnDocument.AFTER,
-            ),
+        return self._pool(
+            self._committed(
+                self.pools,
+                await self.pools.find_one_and_update(
+                    {
+                        "_id": pool_id,
+                        "status": "open",
+                        "members": {"$ne": registration_id},
+                        f"members.{max_members - 1}": {"$exists": False},
+                    },
+                    {
+                        "$push": {"members": registration_id, OUTBOX_FIELD: outbox_entry(event)},
+                        "$set": {OWED_FIELD: True},
+                    },
+                    return_document=ReturnDocument.AFTER,
+                ),
+            )
         )
 
     async def pool_transition(
         self, pool_id: str, from_status: str, set_fields: Doc, events: list[CloudEvent[Any]]
-    ) -> Doc | None:
-        return self._committed(
-            self.pools,
-            await self.pools.find_one_and_update(
-                {"_id": pool_id, "status": from_status},
-                _changes(set_fields, events, None),
-                return_document=ReturnDocument.AFTER,
-            ),
+    ) -> PoolDoc | None:
+        return self._pool(
+            self._committed(
+                self.pools,
+                await self.pools.find_one_and_update(
+                    {"_id": pool_id, "status": from_status},
+                    _changes(set_fields, events, None),
+                    return_document=ReturnDocument.AFTER,
+                ),
+            )
         )
 
     async def remove_member(self, pool_id: str, registration_id: str) -> None:
         await self.pools.update_one({"_id": pool_id}, {"$pull": {"members": registration_id}})
 
-    async def pools_past_deadline(self, now: datetime) -> list[Doc]:
+    async def pools_past_deadline(self, now: datetime) -> list[PoolDoc]:
         query = {"status": "open", "deadline": {"$lt": now}}
-        return await self.pools.find(query, HIDDEN).to_list()
+        return [PoolDoc.model_validate(d) for d in await self.pools.find(query, HIDDEN).to_list()]
 
-    async def members(self, ids: list[str]) -> list[Doc]:
-        docs = await self.registrations.find({"_id": {"$in": ids}}, HIDDEN).to_list()
+    async def members(self, ids: list[str]) -> list[RegistrationDoc]:
+        docs = await self._registrations({"_id": {"$in": ids}})
         order = {rid: i for i, rid in enumerate(ids)}
-        return sorted(docs, key=lambda d: order[d["_id"]])
+        return sorted(docs, key=lambda d: order[d.id])

@@ -7,8 +7,8 @@ from typing import Literal
 from rencontres_registration import events
 from rencontres_registration.core import (
     Core,
-    Doc,
 )
+from rencontres_registration.documents import LinkedRegistration, RegistrationDoc
 from rencontres_registration.domain import (
     TransitionRefused,
     capacity_id,
@@ -29,21 +29,21 @@ class WaitingList(Core):
         cid, total = capacity_id(edition_id, resource), capacity_of(edition, resource)
         promoted = 0
         while (first := await self.store.first_waitlisted(edition_id, resource)) is not None:
-            take = await self.store.take_place(cid, first["_id"], total, self._now())
+            take = await self.store.take_place(cid, first.id, total, self._now())
             if not take:
                 break
             expires = offer_deadline(self._now(), self.catalog.offer_hold_hours)
             done = await self.store.transition(
-                first["_id"],
+                first.id,
                 ["waitlisted"],
                 {"status": "offered", "offer_expires_at": expires, PLACE_TOKEN: take.token},
                 [events.promoted(self.catalog, self._linked(first), expires)],
                 self._history("offered", "system"),
             )
             if done is None:  # it moved on meanwhile (another allocation offered it the place?)
-                await self._give_back(first["_id"], edition_id, resource, take, reallocate=False)
+                await self._give_back(first.id, edition_id, resource, take, reallocate=False)
                 continue
-            self.store.recorded(cid, first["_id"])
+            self.store.recorded(cid, first.id)
             promoted += 1
         return promoted
 
@@ -56,13 +56,13 @@ class WaitingList(Core):
                 continue  # accepted or cancelled in the meantime
         return len(expired)
 
-    async def accept_offer(self, doc: Doc) -> Doc:
+    async def accept_offer(self, doc: RegistrationDoc) -> LinkedRegistration:
         """The waitlisted person takes the place held for them, before it expires."""
-        check_transition("accept_offer", doc["status"])
-        if self._now() > doc["offer_expires_at"]:
+        check_transition("accept_offer", doc.status)
+        if doc.offer_expires_at is None or self._now() > doc.offer_expires_at:
             await self.expire_offers()
             raise TransitionRefused("accept_offer", "expired")
-        offer = self.catalog.offer(doc["offer"])
+        offer = self.catalog.offer(doc.offer)
         status = status_after_accepting(offer)
         event = (
             events.reserved(self.catalog, self._linked(doc), self._now())
@@ -70,10 +70,10 @@ class WaitingList(Core):
             else events.confirmed(self.catalog, self._linked(doc), "free")
         )
         done = await self.store.transition(
-            doc["_id"], ["offered"], {"status": status}, [event], self._history(status, "owner")
+            doc.id, ["offered"], {"status": status}, [event], self._history(status, "owner")
         )
         if done is None:
-            raise TransitionRefused("accept_offer", (await self._reload(doc["_id"]))["status"])
+            raise TransitionRefused("accept_offer", (await self._reload(doc.id)).status)
         return self._linked(done)
 
     async def _allocate_everywhere(self) -> int:

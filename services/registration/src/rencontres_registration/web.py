@@ -21,6 +21,7 @@ from rencontres_contracts.events.common import Language
 
 from rencontres_registration import csrf
 from rencontres_registration.deps import RegistrationsDep
+from rencontres_registration.documents import LinkedRegistration, PoolDoc
 from rencontres_registration.domain import (
     IdempotencyKeyReused,
     RegistrationRefused,
@@ -47,7 +48,7 @@ from rencontres_registration.schemas import (
     StandIn,
     StudentPassIn,
 )
-from rencontres_registration.service import Doc, Registrations
+from rencontres_registration.service import Registrations
 from rencontres_registration.store import AlreadyRegistered
 
 router = APIRouter(include_in_schema=False)
@@ -141,7 +142,7 @@ async def join_form(
     pool = await registrations.invited_pool(pool_id, k)
     if pool is None:
         return _message(request, language, "notfound", status_code=404)
-    if pool["status"] not in ("opening", "open"):
+    if pool.status not in ("opening", "open"):
         return _message(request, language, "notfound", status_code=409, text="refused.pool_closed")
     return _form_page(
         request, registrations, "pool_join", language, values={"invitation_key": k}, pool=pool
@@ -261,7 +262,7 @@ async def _call(
     nested: dict[str, Any],
     key: str | None,
     pool_id: str | None,
-) -> Doc:
+) -> LinkedRegistration:
     if name == "stand":
         return await registrations.submit(StandIn.model_validate({**nested, "offer": "stand"}), key)
     if name == "student":
@@ -285,7 +286,7 @@ def _form_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     idempotency_key: str | None = None,
-    pool: Doc | None = None,
+    pool: PoolDoc | None = None,
     status_code: int = 200,
 ) -> Response:
     spec = FORMS[name]
@@ -306,12 +307,12 @@ def _form_page(
     }
     if pool is not None:
         intro_values |= {
-            "name": pool["name"],
-            "edition": catalog.edition_label(pool["edition_id"], language),
+            "name": pool.name,
+            "edition": catalog.edition_label(pool.edition_id, language),
         }
     action = _PATHS.get(name, "/")
     if name == "pool_join" and pool is not None:
-        action = f"/pools/{pool['_id']}/join?{urlencode({'k': shown.get('invitation_key', '')})}"
+        action = f"/pools/{pool.id}/join?{urlencode({'k': shown.get('invitation_key', '')})}"
     return _render(
         request,
         "form.html",
@@ -358,7 +359,7 @@ def _choices(
 async def _status(
     request: Request,
     registrations: Registrations,
-    doc: Doc,
+    doc: LinkedRegistration,
     token: str,
     language: Language,
     new: bool = False,
@@ -366,22 +367,22 @@ async def _status(
     refused: TransitionRefused | None = None,
 ) -> Response:
     catalog = registrations.catalog
-    current = await registrations.get(doc["_id"]) or doc
+    current = await registrations.get(doc.id) or doc
     pool = await registrations.pool_for_member(current)
     invitation = None
-    if pool and current.get("pool_role") == "opener" and pool["status"] in ("opening", "open"):
-        invitation = registrations.links.invitation_url(pool["_id"])
+    if pool and current.pool_role == "opener" and pool.status in ("opening", "open"):
+        invitation = registrations.links.invitation_url(pool.id)
     editions = [
         catalog.edition_label(eid, language)
         if eid in catalog.editions
         else catalog.incubator_call.title[language]
-        for eid in current["edition_ids"]
+        for eid in current.edition_ids
     ]
-    status_words = translate(language, f"status.{current['status']}")
+    status_words = translate(language, f"status.{current.status}")
     problem = None
     if refused is not None:
         problem = translate(language, "status.transition_refused", status=status_words)
-    expires = current.get("offer_expires_at")
+    expires = current.offer_expires_at
     response = _render(
         request,
         "status.html",
@@ -392,16 +393,16 @@ async def _status(
         new=new,
         notice=notice,
         problem=problem,
-        offer_label=catalog.offer(current["offer"]).label[language],
+        offer_label=catalog.offer(current.offer).label[language],
         editions=editions,
         status_words=status_words,
         hold_hours=catalog.offer_hold_hours,
         offered_until=_when(expires, language) if expires else None,
         pool=pool,
-        pool_deadline=_when(pool["deadline"], language, with_time=False) if pool else None,
+        pool_deadline=_when(pool.deadline, language, with_time=False) if pool else None,
         invitation=invitation,
-        invoices=invoice_rows(current.get("invoices", {}), language),
-        can_cancel=allows("cancel", current["status"]),
+        invoices=invoice_rows(current.invoices, language),
+        can_cancel=allows("cancel", current.status),
         csrf_token=_csrf_token(request),
         switch_url=_status_path(current, lang=_other(language)),
     )
@@ -409,9 +410,9 @@ async def _status(
     return response
 
 
-def _status_path(doc: Doc, **extra: str) -> str:
+def _status_path(doc: LinkedRegistration, **extra: str) -> str:
     """The owner's private link as a path on this site, with `extra` query parameters."""
-    url = urlsplit(doc["status_url"])
+    url = urlsplit(doc.status_url)
     query = f"{url.query}&{urlencode(extra)}" if extra else url.query
     return f"{url.path}?{query}"
 
