@@ -1,6 +1,9 @@
-"""Masking personal data: pure, no I/O."""
+"""Masking personal data, and quieting probe lines: pure, no I/O."""
+
+import logging
 
 from rencontres_kit.masking import mask, mask_value
+from rencontres_kit.observability import QuietProbes
 
 
 def test_emails_phones_and_tokens_are_masked() -> None:
@@ -32,3 +35,15 @@ def test_nested_values() -> None:
         "a": ["b***@***", 3],
         "b": ("***78",),
     }
+
+
+def test_answered_probes_leave_no_access_line_and_failing_ones_do() -> None:
+    def access(path: str, status: int) -> logging.LogRecord:
+        args = ("127.0.0.1:5", "GET", path, "1.1", status)
+        return logging.LogRecord("uvicorn.access", 20, "", 0, '%s - "%s %s HTTP/%s" %d', args, None)
+
+    quiet = QuietProbes()
+    assert not quiet.filter(access("/readyz", 200)) and not quiet.filter(access("/metrics", 200))
+    assert quiet.filter(access("/readyz", 503)), "a failing probe is worth a line"
+    assert quiet.filter(access("/api/registrations", 201))
+    assert quiet.filter(access("/r/1?t=x", 200))

@@ -58,6 +58,22 @@ def _mask(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> dict[str, An
     return {k: mask_value(v) for k, v in event_dict.items()}
 
 
+PROBES = ("/healthz", "/readyz", "/metrics")
+
+
+class QuietProbes(logging.Filter):
+    """Drops the access lines of answered probes and scrapes. The ops dashboard and Prometheus
+    ask every few seconds; their lines would bury everything else on the terminal and in the
+    logs. A probe that fails (status 400 or more) is still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not isinstance(args, tuple) or len(args) < 5:
+            return True
+        path, status = str(args[2]).split("?", 1)[0], args[4]
+        return not (path in PROBES and isinstance(status, int) and status < 400)
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Every log line as masked JSON on stderr, uvicorn's and the libraries' included."""
     if "logging" in _configured:
@@ -88,6 +104,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").addFilter(QuietProbes())
+    # httpx logs every request it makes at INFO: the dashboard's probes every two seconds
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
