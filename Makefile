@@ -46,9 +46,9 @@ typecheck: setup
 contracts: setup
 	$(UV) run --no-sync python -m rencontres_contracts.export
 
-# What only the tests need: Debian's Chromium for the browser tests, promtool (Debian's
-# `prometheus`) for the alert rules, a Compose CLI to check
-# deploy/compose.yaml, and axe-core from npm. Installed once; later runs find them.
+# What only the tests need: Debian's Chromium for the browser tests, pdftoppm (poppler-utils)
+# for the invoice's picture, promtool (Debian's `prometheus`) for the alert rules, a Compose
+# CLI to check deploy/compose.yaml, and axe-core from npm. Installed once; later runs find them.
 test-deps:
 	@[ -x /usr/bin/chromium ] || $(call APT_INSTALL,chromium)
 	@command -v pdftoppm >/dev/null 2>&1 || $(call APT_INSTALL,poppler-utils)
