@@ -45,6 +45,8 @@ class Seller(BaseModel):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BILLING_", env_nested_delimiter="__")
 
+    max_body_bytes: int = Field(default=65536, description="larger requests get 413")
+
     environment: Literal["development", "production"] = Field(
         default="development", validation_alias=AliasChoices("BILLING_ENV", "RENCONTRES_ENV")
     )

@@ -12,6 +12,8 @@ DEV_STAFF_TOKEN = "dev-staff-token-change-me"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_")
 
+    max_body_bytes: int = Field(default=65536, description="larger requests get 413")
+
     environment: Literal["development", "production"] = Field(
         default="development", validation_alias=AliasChoices("NOTIFY_ENV", "RENCONTRES_ENV")
     )

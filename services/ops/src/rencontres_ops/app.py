@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import REGISTRY
 from rencontres_kit.health import health_router
+from rencontres_kit.limits import BodySizeLimit
 
 from rencontres_ops import routes
 from rencontres_ops.auth import LoginRequired, Sessions
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         REGISTRY.unregister(metrics)
 
     app = FastAPI(title="Rencontres — ops dashboard", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.settings = settings
     app.state.collector = collector
     app.state.desk = desk

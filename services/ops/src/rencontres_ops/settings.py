@@ -12,6 +12,8 @@ DEV_ACCOUNTS = {"staff": "dev-ops-password-change-me"}
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPS_")
 
+    max_body_bytes: int = Field(default=65536, description="larger requests get 413")
+
     environment: Literal["development", "production"] = Field(
         default="development", validation_alias=AliasChoices("OPS_ENV", "RENCONTRES_ENV")
     )

@@ -1,5 +1,5 @@
-"""Abuse limits on the public surface: request size, a per-client rate on POSTs, no control
-characters in the address, and no private-link token in the access log."""
+"""Abuse limits on the public surface: a per-client rate on POSTs, no control characters in
+the address, and no private-link token in the access log (the size limit is the kit's)."""
 
 import json
 import logging
@@ -9,49 +9,8 @@ import time
 from collections import OrderedDict
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-
-class TooLarge(Exception):
-    pass
-
-
-class BodySizeLimit:
-    """413 for a body larger than `max_bytes`, whether or not Content-Length is declared."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _refuse(send, 413, b'{"detail":"request body too large"}')
-            return
-        seen = 0
-        started = False
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited, tracking_send)
-        except TooLarge:
-            if not started:
-                await _refuse(send, 413, b'{"detail":"request body too large"}')
+from rencontres_kit.limits import refuse as _refuse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class RateLimit:
@@ -126,19 +85,6 @@ def _control_character_in(scope: Scope) -> list[str] | None:
         if _CONTROL.search(name) or _CONTROL.search(value):
             return ["query", name]
     return None
-
-
-async def _refuse(
-    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), *(headers or [])],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 SECRET_PARAMETERS = frozenset({"t", "k"})
