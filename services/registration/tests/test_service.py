@@ -17,21 +17,21 @@ pytestmark = pytest.mark.infra
 
 async def places(service: Registrations, capacity_id: str) -> tuple[int, list[str]]:
     """Places taken, and the holders still pending once the recorded ones are forgotten."""
-    await service.store.forget_recorded()
-    doc = await service.store.capacity.find_one({"_id": capacity_id})
+    await service.store.places.forget_recorded()
+    doc = await service.store.places.collection.find_one({"_id": capacity_id})
     assert doc is not None
     return doc["taken"], doc.get("pending", [])
 
 
 async def written(service: Registrations, doc: RegistrationDoc) -> dict[str, Any]:
     """The registration as written, with the events it owes."""
-    raw = await service.store.registrations.find_one({"_id": doc.id})
+    raw = await service.store.registrations.collection.find_one({"_id": doc.id})
     assert raw is not None
     return raw
 
 
 async def reload(service: Registrations, doc: RegistrationDoc) -> RegistrationDoc:
-    found = await service.store.get(doc.id)
+    found = await service.store.registrations.get(doc.id)
     assert found is not None
     return found
 
@@ -59,7 +59,7 @@ async def test_full_edition_without_waiting_list_is_refused_and_nothing_stays(
     with pytest.raises(RegistrationRefused) as refused:
         await service.submit(request, None)
     assert refused.value.code == "edition_full"
-    assert await service.store.count({"contact.email": request.contact.email}) == 0
+    assert await service.store.registrations.count({"contact.email": request.contact.email}) == 0
 
 
 async def test_same_idempotency_key_returns_the_first_registration(service: Registrations) -> None:
@@ -67,7 +67,7 @@ async def test_same_idempotency_key_returns_the_first_registration(service: Regi
     first = await service.submit(request, "key-1")
     again = await service.submit(request, "key-1")
     assert again.id == first.id
-    assert await service.store.count({"contact.email": request.contact.email}) == 1
+    assert await service.store.registrations.count({"contact.email": request.contact.email}) == 1
     assert await places(service, "small-1:stand") == (1, [])
 
 
@@ -179,7 +179,7 @@ async def test_shared_stand_fills_closes_and_splits_the_price(service: Registrat
     second = await service.join_pool(pool.id, b.pool_join(key), None)
     third = await service.join_pool(pool.id, b.pool_join(key), None)
     assert second.status == third.status == "reserved"
-    closed = await service.store.pools.find_one({"_id": pool.id})
+    closed = await service.store.pools.collection.find_one({"_id": pool.id})
     assert closed is not None and closed["status"] == "closed"
     assert owed(closed) == ["pool.opened.v1", "pool.joined.v1", "pool.joined.v1", "pool.closed.v1"]
     shares = [m["share_excl_vat_cents"] for m in _data(closed["outbox"][-1])["members"]]
@@ -194,7 +194,7 @@ async def test_pool_opened_tells_the_opener_the_link_the_api_returned(
 ) -> None:
     request = b.pool_open()
     opener, pool, url = await service.open_pool(request, None)
-    stored = await service.store.pools.find_one({"_id": pool.id})
+    stored = await service.store.pools.collection.find_one({"_id": pool.id})
     assert stored is not None
     opened = _data(stored["outbox"][0])
     assert opened["invitation_url"] == url
@@ -220,7 +220,7 @@ async def test_a_pool_left_alone_at_its_deadline_gives_its_stand_back(
     clock.advance(minutes=1)
     report = await service.run_jobs()
     assert report["pools_closed"] == 1
-    closed = await service.store.pools.find_one({"_id": pool.id})
+    closed = await service.store.pools.collection.find_one({"_id": pool.id})
     assert closed is not None and closed["status"] == "unfilled"
     lone = await reload(service, opener)
     assert lone.status == "cancelled" and lone.cancel_reason == "pool_unfilled"
@@ -236,7 +236,7 @@ async def test_a_pool_with_enough_members_closes_at_its_deadline(
     clock.now = pool.deadline
     clock.advance(seconds=1)
     await service.run_jobs()
-    closed = await service.store.pools.find_one({"_id": pool.id})
+    closed = await service.store.pools.collection.find_one({"_id": pool.id})
     assert closed is not None and closed["status"] == "closed"
     last = _data(closed["outbox"][-1])
     assert last["reason"] == "deadline"
@@ -249,8 +249,8 @@ async def test_no_stand_left_means_no_pool(service: Registrations) -> None:
     with pytest.raises(RegistrationRefused) as refused:
         await service.open_pool(request, None)
     assert refused.value.code == "no_stand_to_share"
-    assert await service.store.count({"contact.email": request.contact.email}) == 0
-    assert await service.store.pools.count_documents({"status": {"$ne": "refused"}}) == 0
+    assert await service.store.registrations.count({"contact.email": request.contact.email}) == 0
+    assert await service.store.pools.collection.count_documents({"status": {"$ne": "refused"}}) == 0
 
 
 async def test_erasure_forgets_the_person_and_frees_the_place(service: Registrations) -> None:
@@ -274,8 +274,8 @@ async def test_a_registration_stuck_while_placing_is_finished_by_the_job(
 ) -> None:
     request = b.stand()
     doc = service._new_document("stand", ["small-1"], request, None, clock(), {}, "stand")
-    await service.store.insert(doc)  # as if the process died right after this write
-    assert await service.store.take_place("small-1:stand", doc.id, 2, clock())  # and this
+    await service.store.registrations.insert(doc)  # as if the process died right after this write
+    assert await service.store.places.take_place("small-1:stand", doc.id, 2, clock())  # and this
     clock.advance(minutes=2)
     report = await service.run_jobs()
     assert report["resumed"] == 1
@@ -296,12 +296,12 @@ async def test_a_crash_between_taking_a_place_and_writing_the_registration_gives
     async def crash(*_: Any) -> None:
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(service.store, "insert", crash)
-    monkeypatch.setattr(service.store, "drop_pending", crash)  # dead: no give-back runs either
+    monkeypatch.setattr(service.store.registrations, "insert", crash)
+    monkeypatch.setattr(service.store.places, "drop_pending", crash)  # dead: no give-back runs either
     with pytest.raises(RuntimeError):
         await service.submit(b.stand("small-2"), "crash-key")
     monkeypatch.undo()
-    assert await service.store.by_idempotency_key("crash-key") is None
+    assert await service.store.registrations.by_idempotency_key("crash-key") is None
     taken, pending = await places(service, "small-2:stand")
     assert taken == 1 and len(pending) == 1
     waiting = await service.submit(b.stand("small-2"), None)
@@ -320,10 +320,10 @@ async def test_a_crash_between_taking_a_place_and_writing_the_registration_gives
 async def test_taking_again_for_a_pending_holder_counts_once_and_keeps_it_from_the_job(
     service: Registrations, clock: Clock
 ) -> None:
-    first = await service.store.take_place("small-2:stand", "slow", 1, clock())
+    first = await service.store.places.take_place("small-2:stand", "slow", 1, clock())
     clock.advance(minutes=11)
-    retry = await service.store.take_place("small-2:stand", "slow", 1, clock())
-    other = await service.store.take_place("small-2:stand", "other", 1, clock())
+    retry = await service.store.places.take_place("small-2:stand", "slow", 1, clock())
+    other = await service.store.places.take_place("small-2:stand", "other", 1, clock())
     assert (first.outcome, retry.outcome, other.outcome) == ("counted", "pending", "full")
     assert retry.token == first.token  # so whoever writes the status records the counted take
     assert (await service.run_jobs())["pending_settled"] == 0  # the retry refreshed its time
@@ -335,7 +335,7 @@ async def test_concurrent_allocations_offer_a_free_place_once(service: Registrat
     waiting = [await service.submit(b.stand("small-2"), None) for _ in range(4)]
     assert [w.status for w in waiting] == ["waitlisted"] * 4
     # the place comes free, as if its holder's process died before offering it on
-    await service.store.release_place("small-2:stand", holder.id)
+    await service.store.places.release_place("small-2:stand", holder.id)
     promoted = await asyncio.gather(*(service.allocate("small-2", "stand") for _ in range(3)))
     assert sum(promoted) == 1
     statuses = [(await reload(service, w)).status for w in waiting]
@@ -348,15 +348,15 @@ async def test_the_job_forgets_a_held_place_it_finds_pending_and_never_gives_it_
 ) -> None:
     first = await service.submit(b.stand(), None)
     second = await service.submit(b.stand(), None)
-    service.store._recorded.clear()  # the process died before its batch left `pending`
+    service.store.places._recorded.clear()  # the process died before its batch left `pending`
     clock.advance(seconds=31)
-    release = service.store.release_place
+    release = service.store.places.release_place
 
     async def the_job_runs_in_between(capacity: str, holder: str) -> None:
         assert await service.sweep_pending() == 2  # both have held a place: forgotten
         await release(capacity, holder)
 
-    monkeypatch.setattr(service.store, "release_place", the_job_runs_in_between)
+    monkeypatch.setattr(service.store.places, "release_place", the_job_runs_in_between)
     await service.cancel(first, by="owner")
     assert await places(service, "small-1:stand") == (1, [])  # second's place, counted once
     assert (await reload(service, second)).status == "reserved"
@@ -368,9 +368,9 @@ async def test_settling_a_stale_copy_again_does_not_count_a_second_place(
     service: Registrations, clock: Clock
 ) -> None:
     doc = service._new_document("stand", ["small-1"], b.stand(), None, clock(), {}, "stand")
-    await service.store.insert(doc)  # a placing document, as a crash leaves one
+    await service.store.registrations.insert(doc)  # a placing document, as a crash leaves one
     assert (await service._settle(doc.model_copy())).status == "reserved"
-    await service.store.forget_recorded()
+    await service.store.places.forget_recorded()
     again = await service._settle(doc.model_copy())  # the job, from a copy read before
     assert again.status == "reserved"
     assert await places(service, "small-1:stand") == (1, [])
@@ -379,13 +379,13 @@ async def test_settling_a_stale_copy_again_does_not_count_a_second_place(
 async def test_a_capacity_written_by_the_previous_version_is_converted_once(
     service: Registrations,
 ) -> None:
-    await service.store.capacity.replace_one(
+    await service.store.places.collection.replace_one(
         {"_id": "small-1:stand"},
         {"edition_id": "small-1", "resource": "stand", "total": 2, "holders": ["a", "b"]},
     )
     await service.ensure_capacity()
     await service.ensure_capacity()
-    doc = await service.store.capacity.find_one({"_id": "small-1:stand"})
+    doc = await service.store.places.collection.find_one({"_id": "small-1:stand"})
     assert doc is not None and doc["taken"] == 2 and "holders" not in doc
     assert (await service.submit(b.stand(), None)).status == "waitlisted"
 
@@ -403,7 +403,7 @@ async def test_two_settles_of_an_opener_on_a_full_edition_both_refuse_and_leave_
     with pytest.raises(RuntimeError):
         await service.open_pool(b.pool_open("small-2"), None)
     monkeypatch.undo()
-    opener = await service.store.registrations.find_one({"offer": "pool_seat"})
+    opener = await service.store.registrations.collection.find_one({"offer": "pool_seat"})
     assert opener is not None and opener["status"] == "placing"
     copy = RegistrationDoc.model_validate(opener)
     # the person's retry and the job, at once
@@ -413,7 +413,7 @@ async def test_two_settles_of_an_opener_on_a_full_edition_both_refuse_and_leave_
     assert all(
         isinstance(r, RegistrationRefused) and r.code == "no_stand_to_share" for r in results
     ), [(type(r), getattr(r, "__dict__", r)) for r in results]
-    assert await service.store.get(copy.id) is None
+    assert await service.store.registrations.get(copy.id) is None
     assert (await service._pool(copy.pool_id)).status == "refused"  # holding nothing
     assert await places(service, "small-2:stand") == (1, [])
 
@@ -430,11 +430,11 @@ async def test_a_stale_take_is_still_dropped_by_its_taker_after_the_holder_cance
     assert offered.status == "offered"
     assert await places(service, "small-1:stand") == (1, [])
     # another replica, still believing `waiting` waits, takes a second place for it ...
-    stale = await service.store.take_place("small-1:stand", waiting.id, 2, clock())
+    stale = await service.store.places.take_place("small-1:stand", waiting.id, 2, clock())
     assert stale.outcome == "counted"
     await service.cancel(offered, by="owner")  # ... the person cancels meanwhile ...
     # ... and that replica, whose promotion then fails, drops what it took
-    assert await service.store.drop_pending("small-1:stand", waiting.id, stale.token)
+    assert await service.store.places.drop_pending("small-1:stand", waiting.id, stale.token)
     assert await places(service, "small-1:stand") == (0, [])
 
 
@@ -442,9 +442,9 @@ async def test_a_stale_take_left_by_a_crash_is_given_back_by_the_job(
     service: Registrations, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     doc = service._new_document("stand", ["small-1"], b.stand(), None, clock(), {}, "stand")
-    await service.store.insert(doc)
+    await service.store.registrations.insert(doc)
     assert (await service._settle(doc.model_copy())).status == "reserved"
-    await service.store.forget_recorded()
+    await service.store.places.forget_recorded()
 
     async def crash(*_: Any) -> None:
         raise RuntimeError("the process died before giving its take back")
@@ -466,7 +466,7 @@ async def test_a_failure_after_the_take_gives_the_place_back(
     async def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(service.store, "insert", broken)
+    monkeypatch.setattr(service.store.registrations, "insert", broken)
     with pytest.raises(RuntimeError):
         await service.submit(b.stand(), None)
     assert await places(service, "small-1:stand") == (0, [])
@@ -481,7 +481,7 @@ async def test_staff_see_and_settle_a_stuck_pool_opener(
     monkeypatch.setattr(service, "_placed", broken)
     with pytest.raises(RuntimeError):
         await service.open_pool(b.pool_open(), None)
-    [stuck] = await service.store.search({"status": "placing"}, limit=10)
+    [stuck] = await service.store.registrations.search({"status": "placing"}, limit=10)
     assert await places(service, "small-1:stand") == (1, [])
     monkeypatch.setattr(service, "_settle", broken)  # it cannot be placed: staff abandon it
     settled = await service.settle_by_staff(stuck)
@@ -503,7 +503,7 @@ async def test_staff_settle_resumes_a_placement_that_can_finish(
     with pytest.raises(RuntimeError):
         await service.open_pool(b.pool_open(), None)
     monkeypatch.setattr(service, "_placed", original)
-    [stuck] = await service.store.search({"status": "placing"}, limit=10)
+    [stuck] = await service.store.registrations.search({"status": "placing"}, limit=10)
     assert (await service.settle_by_staff(stuck)).status == "reserved"
     assert await places(service, "small-1:stand") == (1, [])
 
@@ -531,7 +531,9 @@ async def test_an_idempotency_key_used_for_another_request_is_refused_on_every_r
 
 async def _cancelled_without_giving_back(service: Registrations, doc: RegistrationDoc) -> None:
     """A cancellation whose process died between its status change and the give-back."""
-    done = await service.store.transition(doc.id, [doc.status], {"status": "cancelled"}, [])
+    done = await service.store.registrations.transition(
+        doc.id, [doc.status], {"status": "cancelled"}, []
+    )
     assert done is not None
 
 

@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for task in (connecting, jobs, forget):
             task.cancel()
         await asyncio.gather(connecting, jobs, forget, return_exceptions=True)
-        await store.forget_recorded()
+        await store.places.forget_recorded()
         await sampler.stop()
         await relay.stop()
         await broker.stop()
@@ -166,7 +166,7 @@ async def _forget_recorded(store: RegistrationStore, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await store.forget_recorded()
+            await store.places.forget_recorded()
         except Exception:
             log.exception("forgetting recorded places failed; the jobs will")
 

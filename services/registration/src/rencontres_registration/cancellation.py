@@ -40,7 +40,7 @@ class Cancellation(Core):
         if doc.offer == "incubator_application" and reason == "by_owner":
             status = "withdrawn"
         event = events.cancelled(self.catalog, doc, reason, self._now())
-        done = await self.store.transition(
+        done = await self.store.registrations.transition(
             doc.id,
             [doc.status],
             {"status": status, "cancel_reason": reason, "cancelled_at": self._now()},
@@ -55,14 +55,14 @@ class Cancellation(Core):
     async def _free(self, doc: RegistrationDoc) -> None:
         """Give back what a registration that ended held: its place, or its pool seat."""
         if doc.offer == "pool_seat":
-            pool = await self.store.get_pool(doc.pool_id) if doc.pool_id else None
+            pool = await self.store.pools.get_pool(doc.pool_id) if doc.pool_id else None
             if pool and pool.status == "open":
-                await self.store.remove_member(pool.id, doc.id)
+                await self.store.pools.remove_member(pool.id, doc.id)
                 if len(pool.members) <= 1:
                     await self._close_pool(pool.model_copy(update={"members": []}), "unfilled")
             return
         resource = resource_for(doc.offer)
         if resource and doc.status in HOLDS_A_PLACE:
             edition_id = doc.edition_ids[0]
-            await self.store.release_place(capacity_id(edition_id, resource), doc.id)
+            await self.store.places.release_place(capacity_id(edition_id, resource), doc.id)
             await self.allocate(edition_id, resource)

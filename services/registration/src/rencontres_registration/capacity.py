@@ -61,20 +61,22 @@ class CapacityReconciler:
             confirmed = await self._look(cid, edition_id, resource) == look
         else:
             confirmed, self._seen[cid] = self._seen.get(cid) == look, look
-        repaired = confirmed and await self.store.set_taken(cid, look[0], look[1])
+        repaired = confirmed and await self.store.places.set_taken(cid, look[0], look[1])
         if repaired:
             self._seen.pop(cid, None)
         return Drift(cid, look[0], look[1], repaired)
 
     async def _look(self, cid: str, edition_id: str, resource: Resource) -> tuple[int, int] | None:
         """(places counted, places held), or None while the counter moves under the count."""
-        before = await self.store.capacity_counter(cid)
+        before = await self.store.places.capacity_counter(cid)
         if before is None:
             return None
-        holders = await self.store.place_holders(edition_id, resource, sorted(HOLDS_A_PLACE))
+        holders = await self.store.registrations.place_holders(
+            edition_id, resource, sorted(HOLDS_A_PLACE)
+        )
         if resource == "stand":
-            holders |= await self.store.pools_holding(edition_id, POOL_HOLDS_A_STAND)
-        after = await self.store.capacity_counter(cid)
+            holders |= await self.store.pools.pools_holding(edition_id, POOL_HOLDS_A_STAND)
+        after = await self.store.places.capacity_counter(cid)
         if after != before:
             return None
         taken, pending = before

@@ -84,7 +84,7 @@ class Core:
         return LinkedRegistration.model_validate({**fields, "status_url": url})
 
     async def for_owner(self, registration_id: str, token: str) -> LinkedRegistration | None:
-        doc = await self.store.get(registration_id)
+        doc = await self.store.registrations.get(registration_id)
         if doc is None or doc.erased_at or not token:
             return None
         legacy = doc.token_hash  # links made before they were derived
@@ -95,17 +95,17 @@ class Core:
         return None
 
     async def get(self, registration_id: str) -> LinkedRegistration | None:
-        doc = await self.store.get(registration_id)
+        doc = await self.store.registrations.get(registration_id)
         return self._linked(doc) if doc else None
 
     async def _reload(self, registration_id: str) -> RegistrationDoc:
-        doc = await self.store.get(registration_id)
+        doc = await self.store.registrations.get(registration_id)
         assert doc is not None, registration_id
         return doc
 
     async def _pool(self, pool_id: str | None) -> PoolDoc:
         assert pool_id is not None, "a pool seat names its pool"
-        pool = await self.store.get_pool(pool_id)
+        pool = await self.store.pools.get_pool(pool_id)
         assert pool is not None, pool_id
         return pool
 

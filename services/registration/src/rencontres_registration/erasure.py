@@ -17,7 +17,7 @@ class Erasure(Core):
         if allows("cancel", doc.status):  # still active: end it first
             doc = await self._cancel(doc, "erased", by="staff")
         now = self._now()
-        done = await self.store.transition(
+        done = await self.store.registrations.transition(
             doc.id,
             [doc.status],
             {

@@ -8,7 +8,7 @@ from rencontres_registration.store import RegistrationStore
 
 async def sample(store: RegistrationStore, catalog: Catalog) -> None:
     """Set the gauges from one read of the registrations and one of the capacity counters."""
-    rows = await store.tally()
+    rows = await store.registrations.tally()
     waiting: dict[tuple[str, str], int] = {}
     applications: dict[str, int] = {}
     business.REGISTRATIONS.clear()
@@ -26,7 +26,7 @@ async def sample(store: RegistrationStore, catalog: Catalog) -> None:
         known = catalog.editions.get(edition_id)
         campus, day = (known.campus, known.date.isoformat()) if known else ("", "")
         business.WAITING_LIST.labels(edition_id, campus, day, offer).set(count)
-    for counter in await store.capacities():
+    for counter in await store.places.capacities():
         held = catalog.editions.get(counter.edition_id)
         if held is None:
             continue

@@ -71,7 +71,7 @@ class Invoices:
 
     async def _record(self, invoice_id: str, registration_ids: list[str], fields: Fields) -> None:
         for registration_id in registration_ids:
-            await self.store.record_invoice(registration_id, invoice_id, fields)
+            await self.store.registrations.record_invoice(registration_id, invoice_id, fields)
 
     async def issued(self, data: InvoiceIssuedV1) -> None:
         await self._record(data.invoice_id, data.registration_ids, issued_fields(data))
@@ -90,7 +90,7 @@ class Invoices:
         fields = {"number": data.invoice_number, "lapsed_on": _day(data.lapsed_on)}
         await self._record(data.invoice_id, data.registration_ids, fields)
         for registration_id in data.registration_ids:
-            doc = await self.store.get(registration_id)
+            doc = await self.store.registrations.get(registration_id)
             if doc is None or not allows("lapse", doc.status):
                 continue  # paid meanwhile, cancelled already, or a redelivery
             try:

@@ -55,13 +55,13 @@ class Jobs(Core):
         return sum(d.repaired for d in drifts)
 
     async def _close_pools_past_deadline(self) -> int:
-        pools = await self.store.pools_past_deadline(self._now())
+        pools = await self.store.pools.pools_past_deadline(self._now())
         for pool in pools:
             await self._maybe_close_pool(pool)
         return len(pools)
 
     async def _resume_stuck_placements(self) -> int:
-        stuck = await self.store.stuck_placing(self._now() - PLACING_GRACE)
+        stuck = await self.store.registrations.stuck_placing(self._now() - PLACING_GRACE)
         for doc in stuck:
             try:
                 await self._settle(doc)

@@ -13,10 +13,10 @@ class Payments(Core):
     async def mark_paid(self, registration_ids: list[str]) -> None:
         """Billing reports an invoice paid: its reserved registrations become confirmed."""
         for registration_id in registration_ids:
-            doc = await self.store.get(registration_id)
+            doc = await self.store.registrations.get(registration_id)
             if doc is None or not allows("pay", doc.status):
                 continue  # already confirmed (a redelivery), cancelled, or erased
-            await self.store.transition(
+            await self.store.registrations.transition(
                 registration_id,
                 ["reserved"],
                 {"status": "confirmed", "paid": True},

@@ -25,7 +25,7 @@ class Places(Core):
             for resource in ("stand", "student_pass"):
                 total = capacity_of(edition, resource)
                 cid = capacity_id(edition.id, resource)
-                await self.store.ensure_capacity(cid, edition.id, resource, total)
+                await self.store.places.ensure_capacity(cid, edition.id, resource, total)
 
     async def _give_back(
         self,
@@ -42,7 +42,7 @@ class Places(Core):
         if await self._recorded_token(holder) == take.token:
             return
         cid = capacity_id(edition_id, resource)
-        if await self.store.drop_pending(cid, holder, take.token) and reallocate:
+        if await self.store.places.drop_pending(cid, holder, take.token) and reallocate:
             await self.allocate(edition_id, resource)  # someone may have been waitlisted meanwhile
 
     async def _recorded_token(self, holder: str) -> str | None:
@@ -58,7 +58,7 @@ class Places(Core):
         overtaken."""
         settled = 0
         now = self._now()
-        for capacity in await self.store.capacities():
+        for capacity in await self.store.places.capacities():
             tokens = capacity.pending_by
             for holder, since in capacity.pending_at.items():
                 token = tokens.get(holder, "")
@@ -70,8 +70,8 @@ class Places(Core):
                 if doc is None and since > now - ABANDON_GRACE:
                     continue  # its insert may still land
                 if doc is not None and _records_take(doc, token):
-                    await self.store.forget_pending_take(capacity.id, holder, token)
+                    await self.store.places.forget_pending_take(capacity.id, holder, token)
                 else:
-                    await self.store.drop_pending(capacity.id, holder, token)
+                    await self.store.places.drop_pending(capacity.id, holder, token)
                 settled += 1
         return settled

@@ -68,7 +68,9 @@ class Placing(Core):
             assert clash.existing is not None
             now = self._now()
             event = events.link_requested(self.catalog, self._linked(clash.existing), now)
-            await self.store.request_link(clash.existing.id, now, now - LINK_RESEND, event)
+            await self.store.registrations.request_link(
+                clash.existing.id, now, now - LINK_RESEND, event
+            )
             raise AlreadyRegistered(None) from None
 
     async def _submit_request(
@@ -82,7 +84,9 @@ class Placing(Core):
         try:
             edition_ids = self._chosen_editions(request, now)
         except RegistrationRefused:
-            if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
+            if idempotency_key and (
+                done := await self.store.registrations.by_idempotency_key(idempotency_key)
+            ):
                 return await self._repeat(done, request_fingerprint(request.offer, request))
             raise
         if isinstance(request, IncubatorIn):
@@ -109,7 +113,7 @@ class Placing(Core):
         take: Take | None = None
         if resource is not None:
             total = capacity_of(self.catalog.editions[edition_id], resource)
-            take = await self.store.take_place(
+            take = await self.store.places.take_place(
                 capacity_id(edition_id, resource), doc.id, total, now
             )
             if not take and not doc.join_waiting_list:
@@ -123,7 +127,7 @@ class Placing(Core):
             }
         )
         try:
-            stored = await self.store.insert(
+            stored = await self.store.registrations.insert(
                 placed, [events.submitted(self.catalog, self._linked(doc), status)]
             )
         except BaseException:  # a duplicate, or anything else: the place goes back at once
@@ -133,13 +137,13 @@ class Placing(Core):
             await self._give_back(doc.id, edition_id, resource, take)
             return await self._repeat(stored, doc.request_fingerprint)
         if resource is not None and take:
-            self.store.recorded(capacity_id(edition_id, resource), doc.id)
+            self.store.places.recorded(capacity_id(edition_id, resource), doc.id)
         return stored
 
     async def _refuse_full(self, doc: RegistrationDoc) -> RegistrationDoc:
         """Full and no waiting list wanted: nothing is written, unless this was accepted
         before (a repeat answers the first registration, a duplicate email gets its 409)."""
-        if (existing := await self.store.existing(doc)) is not None:
+        if (existing := await self.store.registrations.existing(doc)) is not None:
             return await self._repeat(existing, doc.request_fingerprint)
         raise RegistrationRefused("edition_full", "edition_id", "this edition is full")
 
@@ -217,16 +221,16 @@ class Placing(Core):
         edition_id = doc.edition_ids[0]
         cid = capacity_id(edition_id, resource)
         total = capacity_of(self.catalog.editions[edition_id], resource)
-        take = await self.store.take_place(cid, doc.id, total, self._now())
+        take = await self.store.places.take_place(cid, doc.id, total, self._now())
         if not take and not doc.join_waiting_list:
-            await self.store.delete_placing(doc.id)
+            await self.store.registrations.delete_placing(doc.id)
             raise RegistrationRefused("edition_full", "edition_id", "this edition is full")
         placed = await self._place(doc, placed_status(offer, bool(take)), take)
         if placed is None:  # another settle of this document got there first
             await self._give_back(doc.id, edition_id, resource, take)
             return await self._reload(doc.id)
         if take:
-            self.store.recorded(cid, doc.id)
+            self.store.places.recorded(cid, doc.id)
         return placed
 
     async def _place(
@@ -236,7 +240,7 @@ class Placing(Core):
         place it holds); None if it had one already."""
         event = events.submitted(self.catalog, self._linked(doc), status)
         fields = {"status": status, **({PLACE_TOKEN: take.token} if take else {})}
-        return await self.store.transition(
+        return await self.store.registrations.transition(
             doc.id, ["placing"], fields, [event], self._history(status, "system")
         )
 
@@ -254,7 +258,7 @@ class Placing(Core):
             return await self._reload_or(doc, "cancelled")
         except Exception:
             log.exception("registration %s cannot be placed; abandoning it", doc.id)
-        done = await self.store.transition(
+        done = await self.store.registrations.transition(
             doc.id,
             ["placing"],
             {"status": "cancelled", "cancel_reason": "by_staff", "cancelled_at": self._now()},
@@ -273,21 +277,23 @@ class Placing(Core):
             resource = resource_for(doc.offer)
             if resource is not None:
                 cid = capacity_id(doc.edition_ids[0], resource)
-                if token := await self.store.pending_token(cid, doc.id):
-                    await self.store.drop_pending(cid, doc.id, token)
+                if token := await self.store.places.pending_token(cid, doc.id):
+                    await self.store.places.drop_pending(cid, doc.id, token)
             return
-        pool = await self.store.get_pool(doc.pool_id) if doc.pool_id else None
+        pool = await self.store.pools.get_pool(doc.pool_id) if doc.pool_id else None
         if pool is None:
             return
         if pool.status == "opening":
             cid = capacity_id(pool.edition_id, "stand")
-            if await self.store.delete_pool(pool.id) and (
-                token := await self.store.pending_token(cid, pool.id)
+            if await self.store.pools.delete_pool(pool.id) and (
+                token := await self.store.places.pending_token(cid, pool.id)
             ):
-                await self.store.drop_pending(cid, pool.id, token)
+                await self.store.places.drop_pending(cid, pool.id, token)
             return
         await self._free(doc.model_copy(update={"status": "cancelled"}))
 
     async def _reload_or(self, doc: RegistrationDoc, status: str) -> RegistrationDoc:
         """The document as it is now, or (deleted: it could not be placed) as `status`."""
-        return await self.store.get(doc.id) or doc.model_copy(update={"status": status})
+        return await self.store.registrations.get(doc.id) or doc.model_copy(
+            update={"status": status}
+        )

@@ -48,7 +48,9 @@ class Pools(Core):
 
         Returns the registration, the pool and the invitation link for the other members."""
         scope = "pool_open"
-        if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
+        if idempotency_key and (
+            done := await self.store.registrations.by_idempotency_key(idempotency_key)
+        ):
             settled = await self._repeat(done, request_fingerprint(scope, request))
             pool = await self._pool(settled.pool_id)
             return settled, pool, self.links.invitation_url(pool.id)
@@ -69,11 +71,11 @@ class Pools(Core):
             },
             scope,
         )
-        stored = await self.store.insert(doc)
+        stored = await self.store.registrations.insert(doc)
         if stored.id != doc.id:
             await self._repeat(stored, doc.request_fingerprint)
         else:
-            await self.store.insert_pool(
+            await self.store.pools.insert_pool(
                 {
                     "_id": pool_id,
                     "name": request.pool_name,
@@ -102,7 +104,9 @@ class Pools(Core):
         self, pool_id: str, request: PoolJoinIn, idempotency_key: str | None
     ) -> RegistrationDoc:
         scope = f"pool_join:{pool_id}"
-        if idempotency_key and (done := await self.store.by_idempotency_key(idempotency_key)):
+        if idempotency_key and (
+            done := await self.store.registrations.by_idempotency_key(idempotency_key)
+        ):
             return await self._repeat(done, request_fingerprint(scope, request))
         pool = await self.invited_pool(pool_id, request.invitation_key)
         if pool is None:
@@ -128,7 +132,9 @@ class Pools(Core):
             },
             scope,
         )
-        return await self._repeat(await self.store.insert(doc), doc.request_fingerprint)
+        return await self._repeat(
+            await self.store.registrations.insert(doc), doc.request_fingerprint
+        )
 
     async def _settle_pool_seat(self, doc: RegistrationDoc) -> RegistrationDoc:
         pool_id = doc.pool_id
@@ -145,11 +151,11 @@ class Pools(Core):
             ),
             pool_id,
         )
-        after = await self.store.add_member(pool_id, doc.id, pool.max_members, joined)
+        after = await self.store.pools.add_member(pool_id, doc.id, pool.max_members, joined)
         if after is None:
             after = await self._pool(pool_id)
             if doc.id not in after.members:
-                await self.store.delete_placing(doc.id)
+                await self.store.registrations.delete_placing(doc.id)
                 raise RegistrationRefused(
                     "pool_full", "invitation_key", "this shared stand is full or closed"
                 )
@@ -158,9 +164,9 @@ class Pools(Core):
         return placed
 
     async def _settle_opener(self, doc: RegistrationDoc, pool_id: str) -> RegistrationDoc:
-        pool = await self.store.get_pool(pool_id)
+        pool = await self.store.pools.get_pool(pool_id)
         if pool is None:  # crashed before the pool was written: nothing was taken yet
-            await self.store.delete_placing(doc.id)
+            await self.store.registrations.delete_placing(doc.id)
             raise RegistrationRefused(
                 "try_again", "edition_id", "opening the shared stand failed; try again"
             )
@@ -168,19 +174,21 @@ class Pools(Core):
         cid = capacity_id(edition.id, "stand")
         take = None
         if pool.status == "opening":
-            take = await self.store.take_place(cid, pool_id, edition.stands, self._now())
+            take = await self.store.places.take_place(cid, pool_id, edition.stands, self._now())
             if not take:
-                await self.store.refuse_pool(pool_id)  # unless another settle opened it
+                await self.store.pools.refuse_pool(pool_id)  # unless another settle opened it
                 await self._carry_on_with_pool(doc, pool_id)
         try:  # whatever fails before the pool records its take gives the place back
             opened = events.pool_opened(self.catalog, pool, doc, self.links.invitation_url(pool_id))
             opening = {"status": "open", **({PLACE_TOKEN: take.token} if take else {})}
-            opened_now = await self.store.pool_transition(pool_id, "opening", opening, [opened])
+            opened_now = await self.store.pools.pool_transition(
+                pool_id, "opening", opening, [opened]
+            )
         except BaseException:
             await self._give_back(pool_id, edition.id, "stand", take)
             raise
         if opened_now:
-            self.store.recorded(cid, pool_id)
+            self.store.places.recorded(cid, pool_id)
         else:  # another settle of this opener opened it, or found no stand and deleted it
             await self._give_back(pool_id, edition.id, "stand", take)
             await self._carry_on_with_pool(doc, pool_id)
@@ -189,10 +197,10 @@ class Pools(Core):
     async def _carry_on_with_pool(self, doc: RegistrationDoc, pool_id: str) -> None:
         """After a concurrent settle of the same opener: go on only if it opened the pool;
         if it found no stand, the pool is gone and so is this seat."""
-        pool = await self.store.get_pool(pool_id)
+        pool = await self.store.pools.get_pool(pool_id)
         if pool is not None and pool.status in ("open", "closed"):
             return
-        await self.store.delete_placing(doc.id)
+        await self.store.registrations.delete_placing(doc.id)
         raise RegistrationRefused(
             "no_stand_to_share",
             "edition_id",
@@ -212,15 +220,17 @@ class Pools(Core):
     async def _close_pool(
         self, pool: PoolDoc, reason: Literal["full", "deadline", "unfilled"]
     ) -> None:
-        members = await self.store.members(pool.members)
+        members = await self.store.registrations.members(pool.members)
         price = self.catalog.offer("pool_seat").unit_price_excl_vat_cents
         shares = [0] * len(members) if reason == "unfilled" else split_cents(price, len(members))
         event = events.pool_closed(self.catalog, pool, members, shares, reason, self._now())
         status = "unfilled" if reason == "unfilled" else "closed"
-        closed = await self.store.pool_transition(pool.id, "open", {"status": status}, [event])
+        closed = await self.store.pools.pool_transition(
+            pool.id, "open", {"status": status}, [event]
+        )
         if closed is None or reason != "unfilled":
             return
-        await self.store.release_place(capacity_id(pool.edition_id, "stand"), pool.id)
+        await self.store.places.release_place(capacity_id(pool.edition_id, "stand"), pool.id)
         for member in members:
             await self._cancel(member, "pool_unfilled", by="system")
         await self.allocate(pool.edition_id, "stand")
@@ -229,10 +239,10 @@ class Pools(Core):
         """The pool an invitation key opens, or None: a wrong key looks like no pool at all."""
         if not key or len(key) > 64:
             return None
-        pool = await self.store.get_pool(pool_id)
+        pool = await self.store.pools.get_pool(pool_id)
         if pool is None or not secrets.compare_digest(pool.invitation_key_hash, hash_secret(key)):
             return None
         return pool
 
     async def pool_for_member(self, doc: RegistrationDoc) -> PoolDoc | None:
-        return await self.store.get_pool(doc.pool_id) if doc.pool_id else None
+        return await self.store.pools.get_pool(doc.pool_id) if doc.pool_id else None

@@ -21,7 +21,7 @@ class Review(Core):
                 "not_reviewable", "decision", "only incubator applications are reviewed"
             )
         check_transition("review", doc.status)
-        done = await self.store.transition(
+        done = await self.store.registrations.transition(
             doc.id,
             [doc.status],
             {"status": decision, "review_message": message},

@@ -68,8 +68,8 @@ async def list_registrations(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
-    docs = await registrations.store.staff_search(search.filters, limit, offset)
-    total = await registrations.store.staff_count(search.filters)
+    docs = await registrations.store.registrations.staff_search(search.filters, limit, offset)
+    total = await registrations.store.registrations.staff_count(search.filters)
     return {"total": total, "items": [staff_out(d) for d in docs]}
 
 
@@ -78,7 +78,7 @@ async def export_csv(
     registrations: RegistrationsDep, search: Annotated[Search, Depends()]
 ) -> StreamingResponse:
     """Every matching registration as CSV (UTF-8 with BOM, so spreadsheets read accents)."""
-    docs = await registrations.store.staff_search(search.filters, limit=100_000)
+    docs = await registrations.store.registrations.staff_search(search.filters, limit=100_000)
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";")
@@ -145,9 +145,11 @@ async def erase(doc: RegistrationDep, registrations: RegistrationsDep) -> StaffR
 async def capacity(registrations: RegistrationsDep) -> list[dict[str, Any]]:
     """Places per edition: total, taken, free, and how many wait."""
     rows = []
-    for cap in await registrations.store.capacities():
+    for cap in await registrations.store.places.capacities():
         taken = cap.taken
-        waiting = await registrations.store.waitlisted_count(cap.edition_id, cap.resource)
+        waiting = await registrations.store.registrations.waitlisted_count(
+            cap.edition_id, cap.resource
+        )
         rows.append(
             {
                 "edition_id": cap.edition_id,

@@ -28,12 +28,14 @@ class WaitingList(Core):
         edition = self.catalog.editions[edition_id]
         cid, total = capacity_id(edition_id, resource), capacity_of(edition, resource)
         promoted = 0
-        while (first := await self.store.first_waitlisted(edition_id, resource)) is not None:
-            take = await self.store.take_place(cid, first.id, total, self._now())
+        while (
+            first := await self.store.registrations.first_waitlisted(edition_id, resource)
+        ) is not None:
+            take = await self.store.places.take_place(cid, first.id, total, self._now())
             if not take:
                 break
             expires = offer_deadline(self._now(), self.catalog.offer_hold_hours)
-            done = await self.store.transition(
+            done = await self.store.registrations.transition(
                 first.id,
                 ["waitlisted"],
                 {"status": "offered", "offer_expires_at": expires, PLACE_TOKEN: take.token},
@@ -43,12 +45,12 @@ class WaitingList(Core):
             if done is None:  # it moved on meanwhile (another allocation offered it the place?)
                 await self._give_back(first.id, edition_id, resource, take, reallocate=False)
                 continue
-            self.store.recorded(cid, first.id)
+            self.store.places.recorded(cid, first.id)
             promoted += 1
         return promoted
 
     async def expire_offers(self) -> int:
-        expired = await self.store.expired_offers(self._now())
+        expired = await self.store.registrations.expired_offers(self._now())
         for doc in expired:
             try:
                 await self._cancel(doc, "offer_expired", by="system")
@@ -69,7 +71,7 @@ class WaitingList(Core):
             if status == "reserved"
             else events.confirmed(self.catalog, self._linked(doc), "free")
         )
-        done = await self.store.transition(
+        done = await self.store.registrations.transition(
             doc.id, ["offered"], {"status": status}, [event], self._history(status, "owner")
         )
         if done is None:
