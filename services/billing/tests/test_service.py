@@ -119,6 +119,9 @@ async def test_partial_payments_add_up_then_the_invoice_is_paid_and_overpayment_
     received = [e["data"] for e in await owed(billing) if e["type"] == "payment.received.v1"]
     assert [r["balance_cents"] for r in received] == [26010, 0]
     assert received[1]["overpaid_cents"] == 100
+    # the same statement line entered twice by staff (no key) is recorded once
+    twice = await billing.record_payment(number, 26110, today, "VIR 2", "transfer")
+    assert twice["paid_cents"] == 76110 and len(twice["payments"]) == 2
     # the same card payment reported twice is applied once
     again = await billing.record_payment(number, 500, today, "x", "card", "card:evt_1")
     same = await billing.record_payment(number, 500, today, "x", "card", "card:evt_1")
@@ -232,6 +235,8 @@ async def test_refunds_are_recorded_up_to_what_the_credit_note_promises(
     assert too_much.value.code == "refund_exceeds_due"
     done = await billing.record_refund(note["number"], 26010, clock().date(), "REMB 2")
     assert done["refunded_cents"] == 76010
+    again = await billing.record_refund(note["number"], 26010, clock().date(), "REMB 2")
+    assert again["refunded_cents"] == 76010 and len(again["refunds"]) == 2
 
 
 async def test_a_seat_cancelled_before_its_pool_closing_arrives_is_invoiced_then_credited(

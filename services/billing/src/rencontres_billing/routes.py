@@ -81,8 +81,8 @@ async def record_payment(
     billing: BillingDep,
     key: Annotated[str | None, Header(alias="Idempotency-Key", pattern=KEY)] = None,
 ) -> InvoiceOut:
-    """A bank transfer, as read on the statement; a repeat with the same `Idempotency-Key`
-    records it once."""
+    """A bank transfer, as read on the statement; a repeat with the same `Idempotency-Key`,
+    or without one the same reference, amount and date, records it once."""
     payment_id = f"transfer:{key}" if key else None
     doc = await billing.record_payment(
         number, body.amount_cents, body.paid_on, body.reference, "transfer", payment_id

@@ -6,7 +6,6 @@ finds the step already done and goes on with the next.
 """
 
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -143,12 +142,15 @@ class Billing:
         payment_id: str | None = None,
     ) -> Doc:
         """Add a payment (idempotent on `payment_id`): paid once the payments cover the total,
-        overpayment flagged for staff."""
+        overpayment flagged for staff.
+
+        Without an id, a payment is known by what the bank statement says of it (reference,
+        amount, date): the same line entered twice is recorded once."""
         if amount_cents <= 0:
             raise BillingRefused("amount_not_positive", "amount_cents")
         if paid_on > self.today():
             raise BillingRefused("paid_on_in_future", "paid_on")
-        payment_id = payment_id or str(uuid.uuid4())
+        payment_id = payment_id or f"{method}:{reference}:{amount_cents}:{paid_on.isoformat()}"
         while True:
             invoice = await self.store.invoices.by_number(number)
             if invoice is None:
@@ -205,6 +207,9 @@ class Billing:
         note = await self.store.credit_notes.by_number(number)
         if note is None:
             raise BillingRefused("credit_note_not_found", "number")
+        same = (reference, amount_cents, refunded_on.isoformat())
+        if same in {(r["reference"], r["amount_cents"], r["refunded_on"]) for r in note["refunds"]}:
+            return note  # the same refund entered again (a double click, a retried request)
         if note["refunded_cents"] + amount_cents > note["refund_cents"]:
             raise BillingRefused("refund_exceeds_due", "amount_cents")
         refund = {
