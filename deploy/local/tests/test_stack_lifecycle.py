@@ -21,7 +21,10 @@ from rencontres_infra.stack import Ports
 
 PORT_NAMES = tuple(f.name for f in fields(Ports))  # every port the stack may open
 # Addresses that would make the stack use existing infrastructure instead of starting its own.
-INFRA_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "SMTP_HOST", "SMTP_PORT", "SMS_PROVIDER_URL")
+INFRA_ENV = (
+    "KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "SMTP_HOST", "SMTP_PORT", "SMS_PROVIDER_URL",
+    "MAILPIT_URL",
+)  # fmt: skip
 
 
 def port_is_free(port: int) -> bool:
@@ -36,8 +39,9 @@ def port_is_free(port: int) -> bool:
 
 
 def free_ports(base: int) -> dict[str, int]:
-    """Eight consecutive free ports from the first base (31000, 31010, ...) that has them."""
-    for start in range(base, base + 2000, 10):
+    """Consecutive free ports, one per name, from the first base (31000, 31020, ...) that has
+    them."""
+    for start in range(base, base + 2000, 20):
         ports = dict(zip(PORT_NAMES, range(start, start + len(PORT_NAMES)), strict=True))
         if all(port_is_free(p) for p in ports.values()):
             return ports
@@ -131,7 +135,8 @@ def test_run_prints_the_banner_and_ctrl_c_stops_everything(tmp_path: Path) -> No
                 f"registration API     http://127.0.0.1:{ports['registration']}/docs",
                 f"billing API          http://127.0.0.1:{ports['billing']}/docs",
                 f"notify API           http://127.0.0.1:{ports['notify']}/docs",
-                f"emails and SMS sent  http://127.0.0.1:{ports['sinks_http']}/",
+                f"emails (Mailpit)     http://127.0.0.1:{ports['mailpit_http']}/",
+                f"SMS sent             http://127.0.0.1:{ports['sinks_http']}/",
                 f"Kafka                127.0.0.1:{ports['kafka']}",
                 f"MongoDB (FerretDB)   mongodb://127.0.0.1:{ports['mongodb']}/",
                 f"logs                 {state / 'logs'}",
@@ -143,7 +148,8 @@ def test_run_prints_the_banner_and_ctrl_c_stops_everything(tmp_path: Path) -> No
                 ) as response:
                     assert response.status == 200, name
             assert not any(port_is_free(p) for p in ports.values()), "something is not listening"
-            assert len(processes_mentioning(str(state))) >= 3  # Kafka, FerretDB, sinks: seen
+            # Kafka, FerretDB, Mailpit, the SMS sink: seen
+            assert len(processes_mentioning(str(state))) >= 4
 
             started = time.monotonic()
             proc.send_signal(signal.SIGINT)
