@@ -244,7 +244,16 @@ def test_no_jdk_is_one_line_saying_to_install_one(tmp_path: Path) -> None:
 def test_no_go_is_one_line_saying_to_install_it(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
-    message = provision_error("ferretdb", cache, path_without("go"))
+    for module in ("ferretdb", "mailpit"):
+        message = provision_error(module, cache, path_without("go"))
+        assert "\n" not in message
+        assert message.startswith("`go` is not on PATH: install Go >= 1.24")
+        assert list(cache.iterdir()) == []
+
+
+def test_no_npm_is_one_line_saying_to_install_it_and_builds_nothing(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    message = provision_error("mailpit", cache, path_without("npm"))
     assert "\n" not in message
-    assert message.startswith("`go` is not on PATH: install Go >= 1.24")
-    assert list(cache.iterdir()) == []
+    assert message.startswith("`npm` is not on PATH: install Node.js and npm")
+    assert [p.name for p in cache.rglob("*")] == ["mailpit"]  # no source copy, no binary

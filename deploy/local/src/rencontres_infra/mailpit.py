@@ -85,6 +85,7 @@ def _source(out_dir: Path, go: str, say: Callable[[str], None]) -> Path:
     src = out_dir / f"src-{MAILPIT_VERSION}"
     if (src / "server" / "ui" / "dist" / "app.js").is_file():
         return src
+    npm = _tool("npm", "install Node.js and npm (Debian: `apt-get install npm`) to build Mailpit")
     say(f"Mailpit {MAILPIT_VERSION}: downloading its Go module")
     download = [go, "mod", "download", "-json", f"{MODULE}@{MAILPIT_VERSION}"]
     info = json.loads(_run(download, out_dir, "`go mod download` of Mailpit").stdout)
@@ -97,7 +98,6 @@ def _source(out_dir: Path, go: str, say: Callable[[str], None]) -> Path:
         shutil.copytree(info["Dir"], work, dirs_exist_ok=True)
         for path in (work, *work.rglob("*")):  # the module cache is read-only
             path.chmod(path.stat().st_mode | 0o200)
-        npm = _tool("npm", "install Node.js and npm (Debian: `apt-get install npm`)")
         say(f"Mailpit {MAILPIT_VERSION}: `npm ci` of its web interface (about 20 s)")
         _run([npm, *_NPM_CI], work, "`npm ci` of Mailpit's web interface")
         say(f"Mailpit {MAILPIT_VERSION}: building its web interface (esbuild)")
