@@ -168,10 +168,11 @@ def test_run_prints_the_banner_and_ctrl_c_stops_everything(tmp_path: Path) -> No
     assert taken == {}, f"ports still held after Ctrl-C: {taken}"
 
 
-def test_taken_port_is_one_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("taken", ["kafka", "mailpit_http"])
+def test_taken_port_is_one_clear_error(tmp_path: Path, taken: str) -> None:
     ports = free_ports(32000)
     with socket.socket() as holder:
-        holder.bind(("127.0.0.1", ports["kafka"]))
+        holder.bind(("127.0.0.1", ports[taken]))
         holder.listen()
         argv = [sys.executable, "-m", "rencontres_infra", "infra"]
         started = time.monotonic()
@@ -187,11 +188,11 @@ def test_taken_port_is_one_clear_error(tmp_path: Path) -> None:
     assert done.returncode != 0
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, done.stderr
-    assert str(ports["kafka"]) in errors[0]
-    assert "RENCONTRES_KAFKA_PORT" in errors[0]
+    assert str(ports[taken]) in errors[0]
+    assert f"RENCONTRES_{taken.upper()}_PORT" in errors[0]
     assert "Traceback" not in done.stderr
     for name, port in ports.items():
-        if name != "kafka":
+        if name != taken:
             assert port_is_free(port), f"{name} port {port} left taken"
 
 

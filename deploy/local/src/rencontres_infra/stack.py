@@ -124,9 +124,15 @@ class Stack:
         kafka_addr = env.get("KAFKA_BOOTSTRAP_SERVERS")
         mongo_uri = env.get("MONGODB_URI")
         use_docker = (not kafka_addr or not mongo_uri) and docker_answers()
+        if not env.get("SMTP_HOST"):
+            p = self.ports  # a taken port stops us now, not after Mailpit's build
+            ensure_port_free(p.smtp, "Mailpit SMTP", "RENCONTRES_SMTP_PORT")
+            ensure_port_free(p.mailpit_http, "Mailpit web and API", "RENCONTRES_MAILPIT_HTTP_PORT")
         # Mailpit's build (npm, then Go: minutes when nothing is cached) overlaps the rest.
         pool = ThreadPoolExecutor(1, thread_name_prefix="mailpit-build")
-        mail_binary = None if env.get("SMTP_HOST") else pool.submit(self._provision_mailpit)
+        mail_binary = None
+        if not env.get("SMTP_HOST"):
+            mail_binary = pool.submit(mailpit.provision, self.cache_dir, self.say)
         try:
             if use_docker:
                 kafka_addr, mongo_uri = self._compose(kafka_addr, mongo_uri)
@@ -217,12 +223,6 @@ class Stack:
             kafka_addr or f"127.0.0.1:{self.ports.kafka}",
             mongo_uri or f"mongodb://127.0.0.1:{self.ports.mongodb}/",
         )
-
-    def _provision_mailpit(self) -> Path:
-        p = self.ports
-        ensure_port_free(p.smtp, "Mailpit SMTP", "RENCONTRES_SMTP_PORT")
-        ensure_port_free(p.mailpit_http, "Mailpit web and API", "RENCONTRES_MAILPIT_HTTP_PORT")
-        return mailpit.provision(self.cache_dir, self.say)
 
     def _mail(self, binary_future: "Future[Path] | None") -> tuple[str, int, str | None]:
         """The SMTP server notify sends to: the environment's, or a local Mailpit."""
