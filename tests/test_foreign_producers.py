@@ -18,7 +18,7 @@ from rencontres_contracts.export import EXAMPLES_DIR
 from rencontres_contracts.ids import new_id
 from rencontres_infra.stack import Endpoints
 
-from tests.helpers import eventually, unique_email
+from tests.helpers import eventually, mails_to, unique_email
 
 TYPE = RegistrationSubmittedV1.event_type
 
@@ -60,8 +60,6 @@ async def test_an_sdk_event_without_our_extensions_is_handled(
         await producer.stop()
 
     async def mail() -> list[Any]:
-        response = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-        found: list[Any] = response.json()
-        return found
+        return await mails_to(http, endpoints.mail_url, email)
 
     assert len(await eventually(mail, timeout=30)) == 1

@@ -23,7 +23,7 @@ from rencontres_contracts import new_event
 from rencontres_contracts.events.billing import InvoicePaidV1
 from rencontres_infra.stack import Endpoints, Stack
 
-from tests.helpers import eventually, registration_mails, stand_request, unique_email
+from tests.helpers import eventually, mails_to, registration_mails, stand_request, unique_email
 
 pytestmark = pytest.mark.infra
 
@@ -67,10 +67,9 @@ async def test_a_submission_its_invoice_and_its_email_share_one_trace(
         return found if all(has(found, *w) for w in wanted) else None
 
     found = await eventually(whole_trace, timeout=20)
-    mails = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-    assert (
-        len(registration_mails(mails.json())) == 1
-    )  # the email was sent inside notify's span of that trace
+    mails = await mails_to(http, endpoints.mail_url, email)
+    # the email was sent inside notify's span of that trace
+    assert len(registration_mails(mails)) == 1
     notify_writes = [s for s in found if s["service"] == "notify" and s["kind"] == "CLIENT"]
     assert notify_writes, "notify's delivery log write belongs to the trace"
 

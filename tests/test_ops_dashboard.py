@@ -22,7 +22,7 @@ from rencontres_contracts.events.notify import DeliveryFailedV1
 from rencontres_contracts.events.registration import RegistrationSubmittedV1
 from rencontres_infra.stack import Endpoints
 
-from tests.helpers import eventually, registration_mails, stand_request, unique_email
+from tests.helpers import eventually, mails_to, registration_mails, stand_request, unique_email
 
 pytestmark = pytest.mark.infra
 
@@ -146,8 +146,7 @@ async def test_a_dead_letter_is_shown_masked_replayed_once_and_audited(
         assert [r["replayed_by"] for r in replay.json()["replayed"]] == ["staff"]
 
         async def mails() -> list[Any]:
-            got = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-            return registration_mails(list(got.json()))
+            return registration_mails(await mails_to(http, endpoints.mail_url, email))
 
         assert len(await eventually(mails)) == 1
         again = await client.post("/api/dead-letters/replay", json={"refs": [letter["ref"]]})

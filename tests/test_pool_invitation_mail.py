@@ -7,7 +7,7 @@ import httpx
 import pytest
 from rencontres_infra.stack import Endpoints
 
-from tests.helpers import eventually, stand_request, unique_email
+from tests.helpers import eventually, mails_to, stand_request, unique_email
 
 pytestmark = pytest.mark.infra
 
@@ -31,8 +31,11 @@ async def test_the_opener_gets_the_invitation_link_the_api_returned(
     reference: str = opened.json()["registration"]["reference"]
 
     async def invitation_mails() -> list[Any] | None:
-        response = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-        found = [m for m in response.json() if invitation_url in m["text"]]
+        found = [
+            m
+            for m in await mails_to(http, endpoints.mail_url, email)
+            if invitation_url in m["text"]
+        ]
         return found or None
 
     [mail] = await eventually(invitation_mails, timeout=40)

@@ -19,6 +19,7 @@ from rencontres_kit.kafka import make_broker, publisher
 from tests.helpers import (
     STAFF,
     eventually,
+    mails_to,
     registration_mails,
     stand_request,
     student_request,
@@ -269,9 +270,7 @@ async def test_500_concurrent_submissions_for_10_stands(
     await eventually(all_published, timeout=120, interval=1)
 
     async def all_emailed() -> bool:
-        mails = (
-            await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": "race"})
-        ).json()
+        mails = await mails_to(http, endpoints.mail_url, "race")
         # one registration email each; the 10 reserved stands are also invoiced, by email too
         ours = [m for m in registration_mails(mails) if m["envelope_to"].startswith("race")]
         received = sorted(m["envelope_to"] for m in ours)

@@ -7,14 +7,13 @@ import pytest
 from pymongo import AsyncMongoClient
 from rencontres_infra.stack import Endpoints
 
-from tests.helpers import STAFF, eventually, stand_request, student_request, unique_email
+from tests.helpers import STAFF, eventually, mails_to, stand_request, student_request, unique_email
 
 pytestmark = pytest.mark.infra
 
 
 async def _mails_to(http: httpx.AsyncClient, endpoints: Endpoints, email: str) -> list[Any]:
-    response = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-    return list(response.json())
+    return await mails_to(http, endpoints.mail_url, email)
 
 
 async def test_stand_registration_is_stored_invoiced_and_emailed(

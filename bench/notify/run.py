@@ -1,20 +1,19 @@
 """Benchmark of notify draining a backlog of events into the SMTP catcher, against a bare loop.
 
-Starts its own platform (port offset 7000, temporary state): Kafka, FerretDB, the mail/SMS
-sinks and the notify service alone. Then, in the same run and against the same catcher:
+Starts its own platform (port offset 7000, temporary state): Kafka, FerretDB, Mailpit, the
+SMS sink and the notify service alone. Then, in the same run and against the same catcher:
 1. the bare loop: the same rendered email sent with aiosmtplib over as many kept-open
    connections as notify uses, nothing else (no database, no Kafka): the catcher's ceiling;
 2. notify: N `registration.confirmed.v1` events (email only) published to Kafka as fast as
-   the producer goes, so notify faces a backlog; each email's acceptance time is read from its
-   Maildir file name (the catcher's clock, microseconds), each event's publication time from
-   the event; rate = N / (last accepted - first published), latency = accepted - published.
+   the producer goes, so notify faces a backlog; each email's acceptance time is its `Created`
+   time in Mailpit's API (the catcher's clock, milliseconds), each event's publication time
+   from the event; rate = N / (last accepted - first published), latency = accepted - published.
 Writes bench-results/notify.json and .png, prints PASS/FAIL for "at least half the bare rate".
 """
 
 import argparse
 import asyncio
 import json
-import mailbox
 import platform
 import signal
 import statistics
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosmtplib
+import httpx
 from aiokafka import AIOKafkaProducer
 from rencontres_contracts import new_event
 from rencontres_contracts.events.common import Contact
@@ -57,31 +57,40 @@ def event(i: int, domain: str) -> Any:
     return new_event(data, source="/bench/notify", subject=rid)
 
 
-def accepted_at(key: str) -> float:
-    """Maildir names start `{seconds}.M{microseconds}P…`: when the catcher stored the mail."""
-    seconds, rest = key.split(".", 1)
-    micros = rest[1:].split("P", 1)[0] if rest.startswith("M") else "0"
-    return int(seconds) + int(micros) / 1e6
+SEARCH_PAGE = 1000
 
 
-def maildir_times(
-    directory: Path, marker: str, found: dict[str, float], read: set[str]
-) -> dict[str, float]:
-    """{Message-ID: accepted time} of the mails carrying `marker`; `read` skips known files."""
-    box = mailbox.Maildir(directory, create=False)
-    for key in box.iterkeys():
-        if key in read:
-            continue
-        read.add(key)
-        with box.get_file(key) as fh:
-            head = fh.read(4096).decode(errors="replace")
-        if marker not in head:
-            continue
-        for line in head.splitlines():
-            if line.lower().startswith("message-id:"):
-                found[line.split(":", 1)[1].strip()] = accepted_at(key)
-                break
-    return found
+def accepted_at(created: str) -> float:
+    """Mailpit's `Created` (RFC 3339, milliseconds, UTC): when the catcher stored the mail."""
+    return datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+
+
+async def caught(http: httpx.AsyncClient, mail_url: str, domain: str) -> int:
+    """How many emails to `domain` Mailpit holds (one search, one row returned)."""
+    response = await http.get(
+        f"{mail_url}/api/v1/search", params={"query": f"to:{domain}", "limit": 1}
+    )
+    response.raise_for_status()
+    return int(response.json()["messages_count"])
+
+
+async def mailpit_times(http: httpx.AsyncClient, mail_url: str, domain: str) -> dict[str, float]:
+    """{Message-ID: accepted time} of every email to `domain`, read page by page from
+    Mailpit's search API (each summary carries the `MessageID` and its `Created` time)."""
+    found: dict[str, float] = {}
+    start = 0
+    while True:
+        params: dict[str, str | int] = {"query": f"to:{domain}", "start": start}
+        response = await http.get(
+            f"{mail_url}/api/v1/search", params={**params, "limit": SEARCH_PAGE}
+        )
+        response.raise_for_status()
+        page = response.json()["messages"]
+        for summary in page:
+            found[f"<{summary['MessageID']}>"] = accepted_at(summary["Created"])
+        start += len(page)
+        if len(page) < SEARCH_PAGE:
+            return found
 
 
 async def bare_loop(host: str, port: int, n: int, domain: str) -> dict[str, float]:
@@ -115,7 +124,7 @@ async def bare_loop(host: str, port: int, n: int, domain: str) -> dict[str, floa
 
 
 async def notify_drain(
-    bootstrap: str, maildir: Path, n: int, domain: str, timeout: float
+    bootstrap: str, mail_url: str, n: int, domain: str, timeout: float
 ) -> dict[str, Any]:
     events = [event(i, domain) for i in range(n)]
     published: dict[str, float] = {}
@@ -130,13 +139,12 @@ async def notify_drain(
         await producer.stop()
     publish_seconds = max(published.values()) - min(published.values())
     deadline = time.monotonic() + timeout
-    seen: dict[str, float] = {}
-    read: set[str] = set()
-    while time.monotonic() < deadline:
-        maildir_times(maildir, domain, seen, read)
-        if len(seen) >= n:
-            break
-        await asyncio.sleep(2)
+    async with httpx.AsyncClient(timeout=60) as http:
+        while time.monotonic() < deadline:
+            if await caught(http, mail_url, domain) >= n:
+                break
+            await asyncio.sleep(2)
+        seen = await mailpit_times(http, mail_url, domain)
     latencies = sorted(seen[m] - published[m] for m in seen if m in published)
     first, last = min(published.values()), max(seen.values(), default=time.time())
     return {
@@ -193,7 +201,7 @@ def main() -> None:
             "LOG_LEVEL": "warning",
         }
         stack.start_services(extra_env=extra, names=("notify",))
-        maildir = state / "sinks" / "mail"
+        assert endpoints.mail_url, "the benchmark reads acceptance times from its own Mailpit"
         bare = asyncio.run(
             bare_loop(endpoints.smtp_host, endpoints.smtp_port, args.events, f"bare{tag}.example")
         )
@@ -201,7 +209,7 @@ def main() -> None:
         drained = asyncio.run(
             notify_drain(
                 endpoints.kafka_bootstrap_servers,
-                maildir,
+                endpoints.mail_url,
                 args.events,
                 f"notify{tag}.example",
                 args.timeout,

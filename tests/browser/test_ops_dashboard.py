@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 from pymongo import AsyncMongoClient
 from rencontres_infra.stack import Endpoints
 
-from tests.helpers import eventually, registration_mails, stand_request, unique_email
+from tests.helpers import eventually, mails_to, registration_mails, stand_request, unique_email
 from tests.test_ops_dashboard import inject_dead_letter, submitted_event
 
 pytestmark = pytest.mark.infra
@@ -100,8 +100,7 @@ async def test_sign_in_watch_figures_and_replay_a_dead_letter_once(
     await shot(page, "06-replayed")
 
     async def mails() -> list[Any]:
-        got = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-        return registration_mails(list(got.json()))
+        return registration_mails(await mails_to(http, endpoints.mail_url, email))
 
     assert len(await eventually(mails)) == 1
     await page.goto(f"{urls['ops']}/dead-letters/{ours}")

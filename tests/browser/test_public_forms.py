@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Page, ViewportSize
 from pymongo import AsyncMongoClient
 from rencontres_infra.stack import Endpoints
 
-from tests.helpers import eventually, registration_mails, unique_email
+from tests.helpers import eventually, mails_to, registration_mails, unique_email
 
 pytestmark = pytest.mark.infra
 
@@ -66,8 +66,7 @@ async def _screenshot(page: Page, name: str, full_page: bool = False) -> None:
 
 async def _mails(endpoints: Endpoints, email: str) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(timeout=5) as http:
-        response = await http.get(f"{endpoints.sinks_url}/api/messages", params={"to": email})
-    return list(response.json())
+        return await mails_to(http, endpoints.mail_url, email)
 
 
 async def _confirmed(page: Page, language: str, endpoints: Endpoints, email: str) -> str:

@@ -21,7 +21,10 @@ from rencontres_infra.stack import Ports
 
 PORT_NAMES = tuple(f.name for f in fields(Ports))  # every port the stack may open
 # Addresses that would make the stack use existing infrastructure instead of starting its own.
-INFRA_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "SMTP_HOST", "SMTP_PORT", "SMS_PROVIDER_URL")
+INFRA_ENV = (
+    "KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "SMTP_HOST", "SMTP_PORT", "SMS_PROVIDER_URL",
+    "MAILPIT_URL",
+)  # fmt: skip
 
 
 def port_is_free(port: int) -> bool:
@@ -36,8 +39,9 @@ def port_is_free(port: int) -> bool:
 
 
 def free_ports(base: int) -> dict[str, int]:
-    """Eight consecutive free ports from the first base (31000, 31010, ...) that has them."""
-    for start in range(base, base + 2000, 10):
+    """Consecutive free ports, one per name, from the first base (31000, 31020, ...) that has
+    them."""
+    for start in range(base, base + 2000, 20):
         ports = dict(zip(PORT_NAMES, range(start, start + len(PORT_NAMES)), strict=True))
         if all(port_is_free(p) for p in ports.values()):
             return ports
@@ -131,7 +135,8 @@ def test_run_prints_the_banner_and_ctrl_c_stops_everything(tmp_path: Path) -> No
                 f"registration API     http://127.0.0.1:{ports['registration']}/docs",
                 f"billing API          http://127.0.0.1:{ports['billing']}/docs",
                 f"notify API           http://127.0.0.1:{ports['notify']}/docs",
-                f"emails and SMS sent  http://127.0.0.1:{ports['sinks_http']}/",
+                f"emails (Mailpit)     http://127.0.0.1:{ports['mailpit_http']}/",
+                f"SMS sent             http://127.0.0.1:{ports['sinks_http']}/",
                 f"Kafka                127.0.0.1:{ports['kafka']}",
                 f"MongoDB (FerretDB)   mongodb://127.0.0.1:{ports['mongodb']}/",
                 f"logs                 {state / 'logs'}",
@@ -143,7 +148,8 @@ def test_run_prints_the_banner_and_ctrl_c_stops_everything(tmp_path: Path) -> No
                 ) as response:
                     assert response.status == 200, name
             assert not any(port_is_free(p) for p in ports.values()), "something is not listening"
-            assert len(processes_mentioning(str(state))) >= 3  # Kafka, FerretDB, sinks: seen
+            # Kafka, FerretDB, Mailpit, the SMS sink: seen
+            assert len(processes_mentioning(str(state))) >= 4
 
             started = time.monotonic()
             proc.send_signal(signal.SIGINT)
@@ -162,10 +168,11 @@ def test_run_prints_the_banner_and_ctrl_c_stops_everything(tmp_path: Path) -> No
     assert taken == {}, f"ports still held after Ctrl-C: {taken}"
 
 
-def test_taken_port_is_one_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("taken", ["kafka", "mailpit_http"])
+def test_taken_port_is_one_clear_error(tmp_path: Path, taken: str) -> None:
     ports = free_ports(32000)
     with socket.socket() as holder:
-        holder.bind(("127.0.0.1", ports["kafka"]))
+        holder.bind(("127.0.0.1", ports[taken]))
         holder.listen()
         argv = [sys.executable, "-m", "rencontres_infra", "infra"]
         started = time.monotonic()
@@ -181,11 +188,11 @@ def test_taken_port_is_one_clear_error(tmp_path: Path) -> None:
     assert done.returncode != 0
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, done.stderr
-    assert str(ports["kafka"]) in errors[0]
-    assert "RENCONTRES_KAFKA_PORT" in errors[0]
+    assert str(ports[taken]) in errors[0]
+    assert f"RENCONTRES_{taken.upper()}_PORT" in errors[0]
     assert "Traceback" not in done.stderr
     for name, port in ports.items():
-        if name != "kafka":
+        if name != taken:
             assert port_is_free(port), f"{name} port {port} left taken"
 
 
@@ -238,7 +245,16 @@ def test_no_jdk_is_one_line_saying_to_install_one(tmp_path: Path) -> None:
 def test_no_go_is_one_line_saying_to_install_it(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
-    message = provision_error("ferretdb", cache, path_without("go"))
+    for module in ("ferretdb", "mailpit"):
+        message = provision_error(module, cache, path_without("go"))
+        assert "\n" not in message
+        assert message.startswith("`go` is not on PATH: install Go >= 1.24")
+        assert list(cache.iterdir()) == []
+
+
+def test_no_npm_is_one_line_saying_to_install_it_and_builds_nothing(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    message = provision_error("mailpit", cache, path_without("npm"))
     assert "\n" not in message
-    assert message.startswith("`go` is not on PATH: install Go >= 1.24")
-    assert list(cache.iterdir()) == []
+    assert message.startswith("`npm` is not on PATH: install Node.js and npm")
+    assert [p.name for p in cache.rglob("*")] == ["mailpit"]  # no source copy, no binary

@@ -1,28 +1,35 @@
 """Notify tests: a real store on FerretDB, a real dispatcher and notifier sending to the SMTP
-catcher and SMS sink (or to servers a test starts), a clock tests move, and readers of what
-the sinks received and of dead-letter topics."""
+catcher (Mailpit) and SMS sink (or to a Mailpit a test starts for itself), a clock tests move,
+and readers of what the sinks received and of dead-letter topics."""
 
 import asyncio
 import json
+import os
+import signal
 import socket
+import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pymongo import AsyncMongoClient
-from rencontres_infra.stack import Endpoints
+from rencontres_infra import mailpit
+from rencontres_infra.stack import Endpoints, default_cache_dir
 from rencontres_notify.dispatcher import Dispatcher, Policy
 from rencontres_notify.notifier import Notifier
 from rencontres_notify.retry import Backoff
 from rencontres_notify.senders import EmailSender, SinkSms
 from rencontres_notify.store import DeliveryStore
 
-from tests.helpers import eventually
+from tests.helpers import eventually, mails_to
+
+__all__ = ["mails_to"]  # notify's tests read Mailpit through the shared helper
 
 FROM = "Rencontres Entreprises <forum@rencontres.example>"
 FAST = Policy(
@@ -110,12 +117,6 @@ def notifier(store: DeliveryStore, dispatcher: Dispatcher, clock: Clock) -> Noti
     return Notifier(store, dispatcher, clock=clock)
 
 
-async def mails_to(http: httpx.AsyncClient, sinks_url: str | None, email: str) -> list[Any]:
-    response = await http.get(f"{sinks_url}/api/messages", params={"to": email})
-    response.raise_for_status()
-    return list(response.json())
-
-
 async def sms_to(http: httpx.AsyncClient, endpoints: Endpoints, phone: str) -> list[Any]:
     response = await http.get(f"{endpoints.sinks_url}/api/sms", params={"to": phone})
     response.raise_for_status()
@@ -158,3 +159,40 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@dataclass
+class Catcher:
+    """A Mailpit process of a test's own: its SMTP port, its API, its process."""
+
+    smtp: int
+    url: str
+    proc: "subprocess.Popen[bytes]"
+
+
+def start_catcher(directory: Path) -> Catcher:
+    """Start a Mailpit from the cached build (the session's stack built it) on free ports."""
+    binary = mailpit.provision(default_cache_dir())
+    smtp, web = free_port(), free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "mailpit.log").open("ab") as log:
+        proc = subprocess.Popen(mailpit.argv(binary, directory, smtp, web), stdout=log, stderr=log)
+    return Catcher(smtp, f"http://127.0.0.1:{web}", proc)
+
+
+def stop_catcher(catcher: Catcher) -> None:
+    if catcher.proc.poll() is None:
+        os.kill(catcher.proc.pid, signal.SIGCONT)
+        catcher.proc.terminate()
+        catcher.proc.wait(10)
+
+
+@pytest.fixture
+def own_mailpit(tmp_path: Path) -> Iterator[Catcher]:
+    catcher = start_catcher(tmp_path / "mailpit")
+    try:
+        log = tmp_path / "mailpit" / "mailpit.log"
+        mailpit.wait_ready(catcher.url, lambda: catcher.proc.poll() is None, log)
+        yield catcher
+    finally:
+        stop_catcher(catcher)

@@ -59,7 +59,7 @@ async def test_an_event_twice_sends_one_email_and_one_sms_with_a_stable_message_
     await dispatcher.run_once()
     await dispatcher.run_once()
 
-    [mail] = await mails_to(http, endpoints.sinks_url, email)
+    [mail] = await mails_to(http, endpoints.mail_url, email)
     assert mail["subject"] == "Inscription enregistrée — RC-NOTE-0001"
     assert mail["headers"]["X-Rencontres-Delivery"] == f"{event.id}:email"
     assert mail["message_id"] == f"<{event.id}.email@rencontres.example>"
@@ -85,7 +85,7 @@ async def test_no_sms_without_consent_even_with_a_phone(
     await notifier.handle(event)
     await dispatcher.run_once()
 
-    assert len(await mails_to(http, endpoints.sinks_url, email)) == 1
+    assert len(await mails_to(http, endpoints.mail_url, email)) == 1
     assert await sms_to(http, endpoints, phone) == []
     assert [d["channel"] for d in await store.for_registration(event.subject)] == ["email"]
 
@@ -108,7 +108,7 @@ async def test_a_delivery_in_flight_is_not_claimed_again_until_its_lease_runs_ou
     other = make_dispatcher()  # another replica, or the process restarted
 
     assert await other.run_once() is False and await other.attempt(delivery) is None
-    assert await mails_to(http, endpoints.sinks_url, email) == []
+    assert await mails_to(http, endpoints.mail_url, email) == []
     clock.advance(seconds=other.policy.lease.total_seconds() - 1)
     assert await other.attempt(delivery) is None  # the lease still holds
 
@@ -116,7 +116,7 @@ async def test_a_delivery_in_flight_is_not_claimed_again_until_its_lease_runs_ou
     clock.advance(seconds=2)
     assert await other.attempt(delivery) == "sent"  # taken over after the lease
     assert RESENDS.labels("email")._value.get() == before + 1
-    [mail] = await mails_to(http, endpoints.sinks_url, email)
+    [mail] = await mails_to(http, endpoints.mail_url, email)
     assert mail["message_id"] == f"<{event.id}.email@rencontres.example>"
     [doc] = await store.for_registration(event.subject)
     assert doc["status"] == "sent" and doc["attempts"] == 2
@@ -132,10 +132,10 @@ async def test_the_contacts_name_cannot_inject_headers(
     await notifier.handle(event)
     await dispatcher.run_once()
 
-    [mail] = await mails_to(http, endpoints.sinks_url, email)
+    [mail] = await mails_to(http, endpoints.mail_url, email)
     assert "Bcc" not in mail["headers"] and "X-Evil" not in mail["headers"]
     assert mail["envelope_to"] == email
-    assert await mails_to(http, endpoints.sinks_url, victim) == []
+    assert await mails_to(http, endpoints.mail_url, victim) == []
 
 
 async def test_published_delivery_events_ride_the_outbox_of_the_delivery(
@@ -171,7 +171,7 @@ async def test_offers_carry_list_unsubscribe_and_confirmations_do_not(
     await dispatcher.run_once()
 
     mails = {
-        m["subject"].split(" — ")[0]: m for m in await mails_to(http, endpoints.sinks_url, email)
+        m["subject"].split(" — ")[0]: m for m in await mails_to(http, endpoints.mail_url, email)
     }
     assert len(mails) == 2
     offered = next(m for m in mails.values() if "RC-UNSB-0001" in m["subject"])

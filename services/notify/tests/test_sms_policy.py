@@ -65,7 +65,7 @@ async def test_an_sms_at_night_waits_for_eight_in_paris_and_the_email_does_not(
 
     await notifier.handle(event)
     await dispatcher.run_once()
-    assert len(await mails_to(http, endpoints.sinks_url, email)) == 1
+    assert len(await mails_to(http, endpoints.mail_url, email)) == 1
     assert await sms_to(http, endpoints, phone) == []
     sms_doc = await store.get(f"{event.id}:sms")
     assert sms_doc and sms_doc["status"] == "pending" and sms_doc["to"] == phone
@@ -97,7 +97,7 @@ async def test_a_number_gets_at_most_the_daily_cap_of_sms(
     await dispatcher.run_once()
 
     assert len(await sms_to(http, endpoints, phone)) == 2
-    assert len(await mails_to(http, endpoints.sinks_url, email)) == 4
+    assert len(await mails_to(http, endpoints.mail_url, email)) == 4
     statuses = sorted([(await store.get(f"{e.id}:sms") or {})["status"] for e in events])
     assert statuses == ["sent", "sent", "suppressed", "suppressed"]
     clock.advance(days=1)  # a new day in Paris
@@ -127,7 +127,7 @@ async def test_stop_opts_a_number_out_of_every_later_sms_and_email_goes_on(
     await kafka.send_and_wait("registration.events", second.to_bytes(), key=second.subject.encode())
 
     async def two_mails() -> bool:
-        return len(await mails_to(http, endpoints.sinks_url, email)) == 2
+        return len(await mails_to(http, endpoints.mail_url, email)) == 2
 
     await eventually(two_mails)
     doc = await eventually(lambda: _final(service, f"{second.id}:sms"))

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from rencontres_infra import ferretdb, kafka
+from rencontres_infra import ferretdb, kafka, mailpit
 from rencontres_infra.errors import InfraError
 from rencontres_infra.stack import REPO_ROOT, Stack, default_cache_dir
 
@@ -39,8 +39,10 @@ def _banner(stack: Stack) -> str:
         f"  notify API           {urls.get('notify', '-')}/docs",
         f"  ops dashboard        {urls.get('ops', '-')}/",
     ]
+    if stack.endpoints.mail_url:
+        lines.append(f"  emails (Mailpit)     {stack.endpoints.mail_url}/")
     if stack.endpoints.sinks_url:
-        lines.append(f"  emails and SMS sent  {stack.endpoints.sinks_url}/")
+        lines.append(f"  SMS sent             {stack.endpoints.sinks_url}/")
     lines += [
         f"  Kafka                {stack.endpoints.kafka_bootstrap_servers}",
         f"  MongoDB (FerretDB)   {stack.endpoints.mongodb_uri}",
@@ -90,6 +92,7 @@ def main() -> None:
             cache = default_cache_dir()
             print(f"Kafka jars: {kafka.provision(cache)}")
             print(f"FerretDB:   {ferretdb.provision(cache)}")
+            print(f"Mailpit:    {mailpit.provision(cache)}")
         else:
             run(args.state_dir, services=args.command == "run")
     except InfraError as exc:

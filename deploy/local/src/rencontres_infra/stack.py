@@ -5,7 +5,8 @@ Infrastructure is resolved in the order DESIGN.md gives:
    `SMTP_PORT`, `SMS_PROVIDER_URL`): used as they are;
 2. a Docker engine that answers: `deploy/compose.yaml` starts the official images;
 3. otherwise local processes provisioned from package registries and cached outside the
-   repository (Kafka from Maven Central, FerretDB built from its Go module, the Python sinks).
+   repository (Kafka from Maven Central, FerretDB and Mailpit built from their Go modules, the
+   Python SMS sink).
 Every process started here is stopped by `close()`, which `with Stack(...)` guarantees.
 """
 
@@ -17,12 +18,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import TracebackType
 
-from rencontres_infra import ferretdb, kafka, postgres
+from rencontres_infra import ferretdb, kafka, mailpit, postgres
 from rencontres_infra.errors import InfraError
 from rencontres_infra.procs import ensure_port_free, spawn, stop_group, tail
 from rencontres_infra.topics import ensure_topics_sync
@@ -45,6 +46,7 @@ class Ports:
     mongodb: int = 27027
     postgres: int = 15432
     smtp: int = 1025
+    mailpit_http: int = 8025
     sinks_http: int = 1080
     registration: int = 8001
     billing: int = 8002
@@ -68,7 +70,9 @@ class Endpoints:
     smtp_port: int
     sms_provider_url: str
     sinks_url: str | None
-    """The local catcher's web page and API, when we started it."""
+    """The local SMS sink's page and API, when we started it."""
+    mail_url: str | None = None
+    """Mailpit's web interface and API (`/api/v1/...`), when we started it."""
 
     def env(self) -> dict[str, str]:
         """What every service process reads to find the infrastructure."""
@@ -120,14 +124,29 @@ class Stack:
         kafka_addr = env.get("KAFKA_BOOTSTRAP_SERVERS")
         mongo_uri = env.get("MONGODB_URI")
         use_docker = (not kafka_addr or not mongo_uri) and docker_answers()
-        if use_docker:
-            kafka_addr, mongo_uri = self._compose(kafka_addr, mongo_uri)
-        else:
-            kafka_addr, mongo_uri = self._local(kafka_addr, mongo_uri)
-        smtp_host, smtp_port, sms_url, sinks_url = self._sinks()
+        if not env.get("SMTP_HOST"):
+            p = self.ports  # a taken port stops us now, not after Mailpit's build
+            ensure_port_free(p.smtp, "Mailpit SMTP", "RENCONTRES_SMTP_PORT")
+            ensure_port_free(p.mailpit_http, "Mailpit web and API", "RENCONTRES_MAILPIT_HTTP_PORT")
+        # Mailpit's build (npm, then Go: minutes when nothing is cached) overlaps the rest.
+        pool = ThreadPoolExecutor(1, thread_name_prefix="mailpit-build")
+        mail_binary = None
+        if not env.get("SMTP_HOST"):
+            mail_binary = pool.submit(mailpit.provision, self.cache_dir, self.say)
+        try:
+            if use_docker:
+                kafka_addr, mongo_uri = self._compose(kafka_addr, mongo_uri)
+            else:
+                kafka_addr, mongo_uri = self._local(kafka_addr, mongo_uri)
+            smtp_host, smtp_port, mail_url = self._mail(mail_binary)
+        finally:
+            pool.shutdown(wait=False)
+        sms_url, sinks_url = self._sms()
         self.say(f"creating topics on {kafka_addr}")
         ensure_topics_sync(kafka_addr)
-        self.endpoints = Endpoints(kafka_addr, mongo_uri, smtp_host, smtp_port, sms_url, sinks_url)
+        self.endpoints = Endpoints(
+            kafka_addr, mongo_uri, smtp_host, smtp_port, sms_url, sinks_url, mail_url
+        )
         return self.endpoints
 
     def _local(self, kafka_addr: str | None, mongo_uri: str | None) -> tuple[str, str]:
@@ -205,29 +224,38 @@ class Stack:
             mongo_uri or f"mongodb://127.0.0.1:{self.ports.mongodb}/",
         )
 
-    def _sinks(self) -> tuple[str, int, str, str | None]:
+    def _mail(self, binary_future: "Future[Path] | None") -> tuple[str, int, str | None]:
+        """The SMTP server notify sends to: the environment's, or a local Mailpit."""
         env = os.environ
-        smtp_host, sms_url = env.get("SMTP_HOST"), env.get("SMS_PROVIDER_URL")
-        if smtp_host and sms_url:
-            return smtp_host, int(env.get("SMTP_PORT", "25")), sms_url, None
+        if binary_future is None:
+            return env["SMTP_HOST"], int(env.get("SMTP_PORT", "25")), env.get("MAILPIT_URL")
         p = self.ports
-        ensure_port_free(p.smtp, "SMTP catcher", "RENCONTRES_SMTP_PORT")
-        ensure_port_free(p.sinks_http, "mail and SMS sink web page", "RENCONTRES_SINKS_HTTP_PORT")
+        binary = binary_future.result()
+        data = self.state_dir / "mailpit"
+        data.mkdir(parents=True, exist_ok=True)
+        self.say(f"starting Mailpit {mailpit.MAILPIT_VERSION}: SMTP 127.0.0.1:{p.smtp}")
+        log = self.logs / "mailpit.log"
+        proc = spawn(mailpit.argv(binary, data, p.smtp, p.mailpit_http), log)
+        self._procs.append(("mailpit", proc))
+        url = f"http://127.0.0.1:{p.mailpit_http}"
+        mailpit.wait_ready(url, lambda: proc.poll() is None, log)
+        return "127.0.0.1", p.smtp, url
+
+    def _sms(self) -> tuple[str, str | None]:
+        """The SMS provider notify calls: the environment's, or the local SMS sink."""
+        if sms_url := os.environ.get("SMS_PROVIDER_URL"):
+            return sms_url, None
+        p = self.ports
+        ensure_port_free(p.sinks_http, "SMS sink", "RENCONTRES_SINKS_HTTP_PORT")
         argv = [
             sys.executable, "-m", "rencontres_infra.sinks",
-            "--smtp-port", str(p.smtp), "--http-port", str(p.sinks_http),
-            "--dir", str(self.state_dir / "sinks"),
+            "--http-port", str(p.sinks_http), "--dir", str(self.state_dir / "sinks"),
         ]  # fmt: skip
         proc = spawn(argv, self.logs / "sinks.log")
         self._procs.append(("sinks", proc))
         url = f"http://127.0.0.1:{p.sinks_http}"
         self._wait_http(f"{url}/api/sms", proc, self.logs / "sinks.log", 20)
-        return (
-            smtp_host or "127.0.0.1",
-            int(env.get("SMTP_PORT", p.smtp)) if smtp_host else p.smtp,
-            sms_url or f"{url}/sms/send",
-            url,
-        )
+        return f"{url}/sms/send", url
 
     # ------------------------------------------------------------------ services
 
