@@ -25,7 +25,9 @@ def test_the_page_lists_newest_first_with_cost_and_escapes_the_text() -> None:
     listed = page[page.index("<ul>") :]
     assert listed.index("+33698765432") < listed.index("+33612345678")
     assert "Premier &lt;b&gt;message&lt;/b&gt;" in page and "<b>message" not in page
-    assert "2027-11-02 09:30:00 UTC" in page and "from Rencontres" in page
+    assert (
+        "2027-11-02 10:30:00 CET" in page
+    )  # Paris time, the quiet hours clock and "from Rencontres" in page
     assert "1 segment · GSM-7 · 22 chars" in page
     assert "2 segments · GSM-7 · 209 chars" in page
     assert "SMS (2)" in page and "href='?to=%2B33612345678'" in page

@@ -9,10 +9,12 @@ from datetime import datetime
 from html import escape
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import smsutil
 
 PAGE_SIZE = 500
+PARIS = ZoneInfo("Europe/Paris")  # the clock of SMS quiet hours (21:00-08:00)
 _ENCODINGS = {"gsm0338": "GSM-7", "utf_16_be": "UCS-2"}
 
 
@@ -23,8 +25,9 @@ def cost(text: str) -> tuple[str, int]:
 
 
 def _when(iso: str) -> str:
+    """When the sink received it, on the Paris clock that quiet hours follow."""
     try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return datetime.fromisoformat(iso).astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S %Z")
     except ValueError:
         return iso
 
