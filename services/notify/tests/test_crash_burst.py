@@ -1,8 +1,9 @@
 """Notify killed with SIGKILL twice during a burst of events, restarted each time: every
 expected email reaches the catcher with one distinct Message-ID per message; any extra copy
 repeats a Message-ID already seen and is counted by the resend metric of the process that
-sent it. The burst is 300 events (the issue says 1,000: 300 keeps this test near half a
-minute on a shared two-core machine and still spreads each kill over a hundred messages)."""
+sent it. The burst is `NOTIFY_CRASH_BURST` events, 300 by default (the issue says 1,000:
+`NOTIFY_CRASH_BURST=1000` runs it so; 300 keeps the suite's run short on a shared two-core
+machine and still spreads each kill over a hundred messages)."""
 
 import asyncio
 import os
@@ -25,7 +26,9 @@ from tests.helpers import eventually
 
 pytestmark = pytest.mark.infra
 
-BURST = 300
+BURST = int(os.environ.get("NOTIFY_CRASH_BURST", "300"))
+PATIENCE = max(90.0, BURST / 5)
+"""Seconds to wait for a share of the burst: generous, for a loaded machine."""
 
 
 def start_notify(endpoints: Endpoints, port: int, smtp: int, name: str, log: Path) -> Any:
@@ -81,13 +84,13 @@ async def test_sigkill_twice_during_a_burst_loses_nothing_and_resends_are_counte
         for share in (BURST // 3, 2 * BURST // 3):
             notify = start_notify(endpoints, port, smtp, name, tmp_path / "notify.log")
             await eventually(lambda: _up_notify(http, url), timeout=60)
-            await eventually(lambda n=share: at_least(n), timeout=90, interval=1)
+            await eventually(lambda n=share: at_least(n), timeout=PATIENCE, interval=1)
             counted += await resends(http, url)
             os.kill(notify.pid, signal.SIGKILL)
             notify.wait(10)
         notify = start_notify(endpoints, port, smtp, name, tmp_path / "notify.log")
         await eventually(lambda: _up_notify(http, url), timeout=60)
-        mails = await eventually(lambda: at_least(BURST), timeout=120, interval=1)
+        mails = await eventually(lambda: at_least(BURST), timeout=PATIENCE + 30, interval=1)
         await asyncio.sleep(4)  # any late copy of a taken-over lease lands now
         mails = await mails_to(http, sinks, domain)
         counted += await resends(http, url)
