@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import mailbox
+import os
 import platform
 import signal
 import statistics
@@ -182,6 +183,7 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     RESULTS.mkdir(exist_ok=True)
+    load_at_start = os.getloadavg()[0]
     state = Path(tempfile.mkdtemp(prefix="rencontres-bench-notify-"))
     tag = uuid.uuid4().hex[:6]
     with Stack(state, Ports.from_env(offset=args.offset), ephemeral=True) as stack:
@@ -209,7 +211,12 @@ def main() -> None:
         )
         print("notify", {k: v for k, v in drained.items() if k != "latencies_s"}, flush=True)
     result = {
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            # the machine is shared: the bare rate swings with what else runs (70 to 390/s)
+            "load_average_1m": {"start": load_at_start, "end": os.getloadavg()[0]},
+        },
         "connections": CONNECTIONS,
         "bare": bare,
         "notify": drained,
