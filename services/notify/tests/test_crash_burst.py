@@ -1,9 +1,8 @@
 """Notify killed with SIGKILL twice during a burst of events, restarted each time: every
 expected email reaches the catcher with one distinct Message-ID per message; any extra copy
 repeats a Message-ID already seen and is counted by the resend metric of the process that
-sent it. The burst is `NOTIFY_CRASH_BURST` events, 300 by default (the issue says 1,000:
-`NOTIFY_CRASH_BURST=1000` runs it so; 300 keeps the suite's run short on a shared two-core
-machine and still spreads each kill over a hundred messages)."""
+sent it. The burst is 1,000 events, as the issue asks (63 s on the shared two-core machine
+since notify consumes partitions side by side); `NOTIFY_CRASH_BURST` changes it."""
 
 import asyncio
 import os
@@ -26,7 +25,7 @@ from tests.helpers import eventually
 
 pytestmark = pytest.mark.infra
 
-BURST = int(os.environ.get("NOTIFY_CRASH_BURST", "300"))
+BURST = int(os.environ.get("NOTIFY_CRASH_BURST", "1000"))
 PATIENCE = max(90.0, BURST / 5)
 """Seconds to wait for a share of the burst: generous, for a loaded machine."""
 
