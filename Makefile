@@ -75,7 +75,7 @@ bench-billing: setup
 # Notify draining 10,000 events into the catcher, against a bare SMTP loop (bench/notify/run.py).
 bench-notify: setup
 	@$(UV) sync --all-packages --locked --group bench --quiet
-	$(UV) run --no-sync python -m bench.notify
+	$(UV) run --no-sync python -m bench.notify $(BENCH_ARGS)
 
 # The ops dashboard's page and data endpoint under a burst of 5,000 registrations (bench/ops/).
 bench-ops: setup

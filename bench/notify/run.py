@@ -14,12 +14,14 @@ Writes bench-results/notify.json and .png, prints PASS/FAIL for "at least half t
 import argparse
 import asyncio
 import json
+import os
 import platform
 import signal
 import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ from aiokafka import AIOKafkaProducer
 from rencontres_contracts import new_event
 from rencontres_contracts.events.common import Contact
 from rencontres_contracts.events.registration import RegistrationConfirmedV1
+from rencontres_infra.procs import spawn, stop_group
 from rencontres_infra.stack import Ports, Stack
 from rencontres_notify.messages import MESSAGES
 from rencontres_notify.rendering import render_email
@@ -159,6 +162,27 @@ async def notify_drain(
     }
 
 
+def start_replica(stack: Stack, extra: dict[str, str], index: int) -> Any:
+    """Another notify process beside the stack's: same database and consumer group (Kafka
+    splits the partitions, leases keep the sends apart), its own HTTP port."""
+    assert stack.endpoints
+    port = stack.ports.notify + 50 + index
+    env = {**os.environ, **stack.endpoints.env(), **extra, "NOTIFY_PORT": str(port)}
+    proc = spawn(
+        [sys.executable, "-m", "rencontres_notify"], stack.logs / f"notify{index}.log", env
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_group(proc)
+    raise RuntimeError(f"notify replica {index} never got ready")
+
+
 def plot(result: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -187,9 +211,13 @@ def main() -> None:
     parser.add_argument("--offset", type=int, default=7000, help="port offset of the stack")
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="notify processes (same group and database)"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     RESULTS.mkdir(exist_ok=True)
+    load_at_start = os.getloadavg()[0]
     state = Path(tempfile.mkdtemp(prefix="rencontres-bench-notify-"))
     tag = uuid.uuid4().hex[:6]
     with Stack(state, Ports.from_env(offset=args.offset), ephemeral=True) as stack:
@@ -202,6 +230,7 @@ def main() -> None:
         }
         stack.start_services(extra_env=extra, names=("notify",))
         assert endpoints.mail_url, "the benchmark reads acceptance times from its own Mailpit"
+        replicas = [start_replica(stack, extra, i) for i in range(1, args.replicas)]
         bare = asyncio.run(
             bare_loop(endpoints.smtp_host, endpoints.smtp_port, args.events, f"bare{tag}.example")
         )
@@ -216,9 +245,17 @@ def main() -> None:
             )
         )
         print("notify", {k: v for k, v in drained.items() if k != "latencies_s"}, flush=True)
+        for replica in replicas:
+            stop_group(replica)
     result = {
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            # the machine is shared: the bare rate swings with what else runs (70 to 390/s)
+            "load_average_1m": {"start": load_at_start, "end": os.getloadavg()[0]},
+        },
         "connections": CONNECTIONS,
+        "notify_replicas": args.replicas,
         "bare": bare,
         "notify": drained,
         "ratio": drained["per_second"] / bare["per_second"],

@@ -1,9 +1,9 @@
 """Notify killed with SIGKILL twice during a burst of events, restarted each time: every
 expected email reaches the catcher (a Mailpit of the test's own) with one distinct Message-ID
 per message; any extra copy repeats a Message-ID already seen and is counted by the resend
-metric of the process that sent it. The burst is 300 events (the issue says 1,000: 300 keeps
-this test near half a minute on a shared two-core machine and still spreads each kill over a
-hundred messages)."""
+metric of the process that sent it. The burst is 1,000 events, as the issue asks (about a
+minute on the shared two-core machine since notify consumes partitions side by side);
+`NOTIFY_CRASH_BURST` changes it."""
 
 import asyncio
 import os
@@ -26,7 +26,9 @@ from tests.helpers import eventually, message_ids_to
 
 pytestmark = pytest.mark.infra
 
-BURST = 300
+BURST = int(os.environ.get("NOTIFY_CRASH_BURST", "1000"))
+PATIENCE = max(90.0, BURST / 5)
+"""Seconds to wait for a share of the burst: generous, for a loaded machine."""
 
 
 def start_notify(endpoints: Endpoints, port: int, smtp: int, name: str, log: Path) -> Any:
@@ -84,13 +86,13 @@ async def test_sigkill_twice_during_a_burst_loses_nothing_and_resends_are_counte
         for share in (BURST // 3, 2 * BURST // 3):
             notify = start_notify(endpoints, port, smtp, name, tmp_path / "notify.log")
             await eventually(lambda: _up_notify(http, url), timeout=60)
-            await eventually(lambda n=share: at_least(n), timeout=90, interval=1)
+            await eventually(lambda n=share: at_least(n), timeout=PATIENCE, interval=1)
             counted += await resends(http, url)
             os.kill(notify.pid, signal.SIGKILL)
             notify.wait(10)
         notify = start_notify(endpoints, port, smtp, name, tmp_path / "notify.log")
         await eventually(lambda: _up_notify(http, url), timeout=60)
-        await eventually(lambda: at_least(BURST), timeout=120, interval=1)
+        await eventually(lambda: at_least(BURST), timeout=PATIENCE + 30, interval=1)
         await asyncio.sleep(4)  # any late copy of a taken-over lease lands now
         ids = await message_ids_to(http, own_mailpit.url, domain)
         counted += await resends(http, url)

@@ -3,7 +3,7 @@ escaped HTML and a distinct wording per reason or decision. Pure: no I/O."""
 
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, get_args
 
 import pytest
@@ -41,7 +41,7 @@ from rencontres_contracts.events.registration import (
 from rencontres_notify import sms
 from rencontres_notify.handlers import router
 from rencontres_notify.messages import MESSAGES
-from rencontres_notify.rendering import has_template, render_email, render_sms, when
+from rencontres_notify.rendering import day, has_template, render_email, render_sms, when
 
 LANGUAGES: tuple[str, ...] = get_args(Language)
 RID = "0193a1c2-7f00-7abc-8def-0123456789ab"
@@ -467,14 +467,26 @@ def test_promoted_gives_the_deadline_in_paris_time_and_the_link() -> None:
     [
         (EXPIRES, "4 octobre 2027 à 11 h 15", "4 October 2027 at 11:15 (Paris time)"),
         (datetime(2027, 11, 17, 8, 5, tzinfo=UTC), "17 novembre 2027 à 9 h 05", None),
-        (datetime(2027, 9, 30, 22, 30, tzinfo=UTC), "1 octobre 2027 à 0 h 30", None),
-        (datetime(2027, 12, 31, 23, 0, tzinfo=UTC), "1 janvier 2028 à 0 h 00", None),
+        (
+            datetime(2027, 9, 30, 22, 30, tzinfo=UTC),
+            "1er octobre 2027 à 0 h 30",
+            "1 October 2027 at 00:30 (Paris time)",
+        ),
+        (datetime(2027, 12, 31, 23, 0, tzinfo=UTC), "1er janvier 2028 à 0 h 00", None),
+        (datetime(2027, 11, 1, 23, 0, tzinfo=UTC), "2 novembre 2027 à 0 h 00", None),
     ],
 )
 def test_deadline_formats(moment: datetime, fr: str, en: str | None) -> None:
     assert when(moment, "fr") == fr
     if en:
         assert when(moment, "en") == en
+
+
+def test_days_write_the_french_first_of_the_month_as_1er() -> None:
+    assert day(date(2027, 11, 1), "fr") == "1er novembre 2027"
+    assert day(date(2027, 11, 1), "en") == "1 November 2027"
+    assert day(date(2027, 11, 17), "fr") == "17 novembre 2027"
+    assert day(datetime(2027, 10, 31, 23, 30, tzinfo=UTC), "fr") == "1er novembre 2027"  # Paris
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

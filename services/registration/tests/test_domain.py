@@ -123,5 +123,5 @@ def test_the_shipped_catalog_is_the_next_forum() -> None:
 
 def test_days_read_naturally_in_both_languages() -> None:
     day = datetime(2027, 11, 1).date()
-    assert format_day(day, "fr") == "1 novembre 2027"
+    assert format_day(day, "fr") == "1er novembre 2027"
     assert format_day(day, "en") == "November 1, 2027"

@@ -1,11 +1,13 @@
 """A FastStream Kafka broker configured the one way every service needs it."""
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from rencontres_contracts.topics import TOPICS
 
 from rencontres_kit.consumer import EventConsumer, Record
 from rencontres_kit.outbox import Publish
@@ -41,19 +43,41 @@ def record_of(message: Any) -> Record:
     return Record(raw.topic, raw.partition, raw.offset, raw.value, headers, raw.key)
 
 
-def subscribe(broker: KafkaBroker, consumer: EventConsumer, topics: list[str], group: str) -> None:
+def subscribe(
+    broker: KafkaBroker,
+    consumer: EventConsumer,
+    topics: list[str],
+    group: str,
+    *,
+    workers: int = 1,
+) -> None:
     """Feed every record of `topics` to `consumer`, committing only after it is handled.
 
     An error that escapes the consumer (the dead-letter publish itself failed) rewinds the
     partition so the record is read again rather than lost.
+
+    With `workers` > 1, each topic gets that many Kafka consumers in the group (at most one
+    per partition the catalog gives it), each one
+    handling its own partitions one record at a time (FastStream's concurrency between
+    partitions, with manual commits): records of one key stay in order, and a service whose
+    handler waits on its database works on several partitions at once.
     """
 
-    @broker.subscriber(
-        *topics,
-        group_id=group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        title=f"{group}:{','.join(topics)}",
-    )
-    async def on_record(message: KafkaMessage) -> None:
-        await consumer.consume(record_of(message))
+    def handler() -> Callable[[KafkaMessage], Awaitable[None]]:
+        async def on_record(message: KafkaMessage) -> None:
+            await consumer.consume(record_of(message))
+
+        return on_record
+
+    common: dict[str, Any] = {
+        "group_id": group,
+        "auto_offset_reset": "earliest",
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+    }
+    if workers <= 1:
+        broker.subscriber(*topics, title=f"{group}:{','.join(topics)}", **common)(handler())
+        return
+    partitions = {t.name: t.partitions for t in TOPICS}
+    for topic in topics:  # concurrent manual commits take one topic per subscriber
+        count = min(workers, partitions.get(topic, workers))  # no consumer left without work
+        broker.subscriber(topic, title=f"{group}:{topic}", max_workers=count, **common)(handler())

@@ -14,9 +14,9 @@ from typing import Any
 
 import facturx
 import facturx.facturx as facturx_module
-from babel.dates import format_date
 from babel.numbers import format_currency, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rencontres_kit.dates import format_day
 from weasyprint import HTML
 
 from rencontres_billing.settings import Seller
@@ -148,10 +148,8 @@ def html(doc: Doc, seller: Seller, penalty_rate: str | None = None) -> str:
         doc=doc,
         seller=seller,
         buyer=doc.get("buyer"),
-        issued_on=format_date(date.fromisoformat(doc["issued_on"]), "long", locale=locale),
-        due_on=format_date(date.fromisoformat(doc["due_on"]), "long", locale=locale)
-        if doc.get("due_on")
-        else None,
+        issued_on=format_day(date.fromisoformat(doc["issued_on"]), locale),
+        due_on=format_day(date.fromisoformat(doc["due_on"]), locale) if doc.get("due_on") else None,
         lines=[
             {
                 "description": line["description"],

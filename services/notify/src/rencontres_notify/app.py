@@ -93,7 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     consumer = EventConsumer(
         settings.consumer_group, store.processed, publish, router.bind(notifier)
     )
-    subscribe(broker, consumer, subscriptions("notify"), settings.consumer_group)
+    subscribe(
+        broker,
+        consumer,
+        subscriptions("notify"),
+        settings.consumer_group,
+        workers=settings.consumer_workers,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -16,13 +16,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from rencontres_kit.dates import format_day, format_moment
 
 from rencontres_notify.senders import Email
 from rencontres_notify.sms import PARIS
@@ -43,16 +43,16 @@ def euros(cents: int, language: str) -> str:
 
 
 def when(moment: datetime, language: str) -> str:
-    """« 4 octobre 2027 à 11 h 15 » / "4 October 2027 at 11:15 (Paris time)"."""
+    """« 4 octobre 2027 à 11 h 15 », « 1er novembre… » / "4 October 2027 at 11:15 (Paris time)"."""
     pattern = WHEN.get(language, WHEN["fr"])
-    return format_datetime(moment, pattern, tzinfo=PARIS, locale=LOCALES.get(language, "fr_FR"))
+    return format_moment(moment, pattern, LOCALES.get(language, "fr_FR"), PARIS)
 
 
 def day(value: date | datetime, language: str) -> str:
-    """« 17 novembre 2027 » / "17 November 2027"."""
+    """« 17 novembre 2027 », « 1er novembre 2027 » / "17 November 2027"."""
     if isinstance(value, datetime):
         value = value.astimezone(PARIS).date()
-    return format_date(value, "long", locale=LOCALES.get(language, "fr_FR"))
+    return format_day(value, LOCALES.get(language, "fr_FR"))
 
 
 def translations(language: str) -> gettext.NullTranslations:

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     retry_cap_seconds: float = 1800
     retry_window_hours: float = 24
     """Transient failures are retried for this long after the delivery was recorded."""
+    consumer_workers: int = Field(default=6, ge=1)
+    """Kafka consumers per topic in this process, each on its own partitions (records of one
+    key stay in order): the handler waits on the database, so partitions go side by side."""
     dispatch_poll_seconds: float = 1.0
     dispatch_concurrency: int = 8
     sms_quiet_start: time = time(21, 0)

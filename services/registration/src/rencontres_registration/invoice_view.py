@@ -2,25 +2,16 @@
 for the reader's language, whether each is paid, and how to pay what is still owed."""
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_currency
+from rencontres_registration.formatting import format_day, format_money
 
-LOCALES = {"fr": "fr_FR", "en": "en_GB"}
-
-
-def money(cents: int, language: str) -> str:
-    return format_currency(Decimal(cents) / 100, "EUR", locale=LOCALES.get(language, "fr_FR"))
+money = format_money
 
 
 def day(iso: str | None, language: str) -> str | None:
-    if not iso:
-        return None
-    return format_date(
-        date.fromisoformat(iso), format="long", locale=LOCALES.get(language, "fr_FR")
-    )
+    """The page's one way to write a day (`formatting.format_day`), from its ISO form."""
+    return format_day(date.fromisoformat(iso), language) if iso else None
 
 
 def invoice_rows(invoices: dict[str, dict[str, Any]], language: str) -> list[dict[str, Any]]:
