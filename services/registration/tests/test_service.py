@@ -296,7 +296,7 @@ async def test_a_crash_between_taking_a_place_and_writing_the_registration_gives
     async def crash(*_: Any) -> None:
         raise RuntimeError("the process died here")
 
-    # dead: no give-back runs either
+    # the process dies writing the registration: dead, it runs no give-back either
     monkeypatch.setattr(service.store.registrations, "insert", crash)
     monkeypatch.setattr(service.store.places, "drop_pending", crash)
     with pytest.raises(RuntimeError):
