@@ -36,17 +36,28 @@ def publisher(broker: KafkaBroker) -> Publish:
 
 def record_of(message: Any) -> Record:
     """The client-independent view of a FastStream Kafka message."""
-    raw = message.raw_message
-    headers = tuple((name, bytes(value or b"")) for name, value in raw.headers or ())
-    return Record(raw.topic, raw.partition, raw.offset, raw.value, headers, raw.key)
+    return _record(message.raw_message)
 
 
-def subscribe(broker: KafkaBroker, consumer: EventConsumer, topics: list[str], group: str) -> None:
+def subscribe(
+    broker: KafkaBroker,
+    consumer: EventConsumer,
+    topics: list[str],
+    group: str,
+    *,
+    batch_size: int | None = None,
+) -> None:
     """Feed every record of `topics` to `consumer`, committing only after it is handled.
 
     An error that escapes the consumer (the dead-letter publish itself failed) rewinds the
-    partition so the record is read again rather than lost.
+    partition so the record is read again rather than lost. With `batch_size`, the consumer
+    gets what each poll returns (up to that many records, across the assigned partitions) in
+    one `consume_batch` call, and the offsets are committed once it returned; an error rewinds
+    every partition of the batch to its first record.
     """
+    if batch_size is not None:
+        _subscribe_batches(broker, consumer, topics, group, batch_size)
+        return
 
     @broker.subscriber(
         *topics,
@@ -57,3 +68,27 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, topics: list[str], g
     )
     async def on_record(message: KafkaMessage) -> None:
         await consumer.consume(record_of(message))
+
+
+def _subscribe_batches(
+    broker: KafkaBroker, consumer: EventConsumer, topics: list[str], group: str, size: int
+) -> None:
+    @broker.subscriber(
+        *topics,
+        group_id=group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=size,
+        batch_timeout_ms=100,
+        title=f"{group}:{','.join(topics)}:batch",
+    )
+    async def on_records(message: KafkaMessage) -> None:
+        raw = message.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        await consumer.consume_batch([_record(r) for r in records])
+
+
+def _record(raw: Any) -> Record:
+    headers = tuple((name, bytes(value or b"")) for name, value in raw.headers or ())
+    return Record(raw.topic, raw.partition, raw.offset, raw.value, headers, raw.key)
