@@ -3,9 +3,10 @@ registrations and are SIGKILLed again and again; after the last restart the year
 exactly 1..N, with no gap and no duplicate, and each registration has exactly one invoice.
 
 The burst is the issue's 2,000 registrations (about 65 s on a shared 2-core machine since
-batch numbering); `BILLING_CRASH_BURST` runs it with another size. Each replica is a real `python -m rencontres_billing`
-on a private topic and database, so the session's services are not disturbed; its relay is off
-(the events stay owed in the documents: publishing is not what is under test here).
+batch numbering); `BILLING_CRASH_BURST` runs it with another size. Each replica is a real
+`python -m rencontres_billing` on a private topic and database, so the session's services are
+not disturbed; its relay is off (the events stay owed in the documents: publishing is not what
+is under test here).
 """
 
 import asyncio
