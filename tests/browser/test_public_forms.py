@@ -48,6 +48,9 @@ async def _page(browser: Browser, viewport: ViewportSize = DESKTOP) -> Page:
 
 
 async def _axe(page: Page, axe: Path, what: str) -> None:
+    # a click on a link returns once the navigation started: the new document may have no
+    # <head> yet to take the script (seen under load)
+    await page.wait_for_load_state("load")
     await page.add_script_tag(path=str(axe))
     result: dict[str, Any] = await page.evaluate("axe.run()")
     assert result["passes"], f"{what}: axe-core checked nothing"

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 from rencontres_infra import ferretdb, kafka, mailpit, postgres
-from rencontres_infra.procs import ensure_port_free, spawn, stop_group, wait_http
+from rencontres_infra.procs import ensure_port_free, spawn, stop_group, stop_groups, wait_http
 from rencontres_infra.topics import ensure_topics_sync
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -308,8 +308,12 @@ class Stack:
         return {name: proc.pid for name, proc in self._procs}
 
     def close(self) -> None:
-        for _name, proc in reversed(self._procs):
-            stop_group(proc)
+        # the services first, side by side (each commits its offsets while Kafka is still up),
+        # then the infrastructure in the reverse order it started
+        stop_groups([proc for name, proc in self._procs if name in SERVICES])
+        for name, proc in reversed(self._procs):
+            if name not in SERVICES:
+                stop_group(proc)
         stopped = [name for name, _ in self._procs]
         self._procs.clear()
         if self.ephemeral and "postgres" in stopped:
