@@ -2,6 +2,7 @@
 copy per message and channel, a Message-ID derived from the delivery id alone, a Date header,
 SMS only with consent, and a lease that keeps a second sender off a delivery in flight."""
 
+import json
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from rencontres_notify.dispatcher import RESENDS, Dispatcher
 from rencontres_notify.notifier import Notifier
 from rencontres_notify.store import DeliveryStore
 
-from services.notify.tests.conftest import Clock, mails_to, sms_to
+from services.notify.tests.conftest import Clock, delivery_events, mails_to, sms_to
 
 pytestmark = pytest.mark.infra
 
@@ -138,16 +139,39 @@ async def test_the_contacts_name_cannot_inject_headers(
     assert await mails_to(http, endpoints.mail_url, victim) == []
 
 
-async def test_published_delivery_events_ride_the_outbox_of_the_delivery(
-    notifier: Notifier, dispatcher: Dispatcher, store: DeliveryStore
+async def test_a_sent_email_is_published_at_once_and_recorded_in_one_write(
+    notifier: Notifier, dispatcher: Dispatcher, store: DeliveryStore, endpoints: Endpoints
 ) -> None:
     event = submitted(f"lea.{uuid4().hex[:10]}@example.fr", None, False)
     await notifier.handle(event)
     await dispatcher.run_once()
 
     [doc] = await store.for_registration(event.subject)
+    assert doc["status"] == "sent" and not doc.get("outbox") and not doc.get("outbox_owed")
+    [record] = await delivery_events(endpoints, doc["_id"])
+    assert record["headers"]["ce_type"] == "delivery.sent.v1"
+    assert record["value"]["id"] == doc["sent_event_id"]
+    assert record["value"]["data"]["recipient_masked"].endswith("@example.fr")
+    assert "lea." not in json.dumps(record["value"])
+
+
+async def test_when_the_broker_does_not_answer_the_sent_event_rides_the_outbox(
+    notifier: Notifier, make_dispatcher: Callable[..., Dispatcher], store: DeliveryStore
+) -> None:
+    dispatcher = make_dispatcher()
+
+    async def unreachable(*args: Any) -> None:
+        raise ConnectionError("broker down")
+
+    dispatcher._publish = unreachable
+    event = submitted(f"lea.{uuid4().hex[:10]}@example.fr", None, False)
+    await Notifier(store, dispatcher, clock=notifier.now).handle(event)
+    await dispatcher.run_once()
+
+    [doc] = await store.for_registration(event.subject)
     [entry] = doc["outbox"]
-    assert doc["outbox_owed"] is True
+    assert doc["status"] == "sent" and doc["outbox_owed"] is True
+    assert "sent_event_id" not in doc
     assert entry["type"] == "delivery.sent.v1" and entry["topic"] == "notify.events"
     assert '"recipient_masked":"l***@example.fr"' in entry["value"]
 

@@ -84,8 +84,11 @@ class DeliveryStore:
             },
         )
 
-    async def sent(self, delivery_id: str, now: datetime, extra: Doc, event: Entry) -> bool:
-        """Record the acceptance and its `delivery.sent.v1` in one write."""
+    async def sent(
+        self, delivery_id: str, now: datetime, extra: Doc, event: Entry | None = None
+    ) -> bool:
+        """Record the acceptance, and its `delivery.sent.v1` in the same write unless it is
+        published already (see `Dispatcher._published`)."""
         return await self._final(delivery_id, "sent", now, {"sent_at": now, **extra}, event)
 
     async def retry(
