@@ -12,9 +12,22 @@ they handle; each receives the typed event and the service's dependencies:
 The composition root binds the router to those dependencies (`router.bind(registrations)`) and
 hands the result to the `EventConsumer`. The router also says which types it handles, which
 the contract tests compare with the topic catalog.
+
+A type whose effects are much cheaper in bulk may also have a *batch* handler, which receives
+consecutive events of that type at once (in their order), when the consumer reads in batches:
+
+    @router.on_batch(RegistrationSubmittedV1)
+    async def on_submitted_batch(
+        events: Sequence[CloudEvent[RegistrationSubmittedV1]], billing: Billing
+    ) -> None: ...
+
+It must have the same effects as the one-at-a-time handler applied to each event in turn, and
+be as idempotent: when it raises, the consumer applies the batch's events again one by one with
+that handler (so one bad event is dead-lettered alone), and `router.bind_batches(deps)` refuses
+a batch handler without one.
 """
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from rencontres_contracts import CloudEvent, EventData
@@ -24,12 +37,15 @@ E = TypeVar("E", bound=EventData)
 
 Handler = Callable[[CloudEvent[Any]], Awaitable[None]]
 """What the consumer calls: a parsed event in, its effects done (or an exception)."""
+BatchHandler = Callable[[Sequence[CloudEvent[Any]]], Awaitable[None]]
+"""What the consumer calls with consecutive events of one type: all their effects done."""
 
 
 class EventRouter(Generic[Deps]):
     def __init__(self, service: str) -> None:
         self.service = service
         self._routes: dict[str, Callable[[CloudEvent[Any], Deps], Awaitable[None]]] = {}
+        self._batches: dict[str, Callable[[Sequence[CloudEvent[Any]], Deps], Awaitable[None]]] = {}
 
     def on(
         self, model: type[E]
@@ -49,6 +65,24 @@ class EventRouter(Generic[Deps]):
 
         return register
 
+    def on_batch(
+        self, model: type[E]
+    ) -> Callable[
+        [Callable[[Sequence[CloudEvent[E]], Deps], Awaitable[None]]],
+        Callable[[Sequence[CloudEvent[E]], Deps], Awaitable[None]],
+    ]:
+        """Register the decorated function as the batch handler of `model`'s event type."""
+
+        def register(
+            handler: Callable[[Sequence[CloudEvent[E]], Deps], Awaitable[None]],
+        ) -> Callable[[Sequence[CloudEvent[E]], Deps], Awaitable[None]]:
+            if model.event_type in self._batches:
+                raise ValueError(f"{self.service} batches {model.event_type} twice")
+            self._batches[model.event_type] = handler
+            return handler
+
+        return register
+
     @property
     def event_types(self) -> frozenset[str]:
         return frozenset(self._routes)
@@ -56,6 +90,21 @@ class EventRouter(Generic[Deps]):
     def bind(self, deps: Deps) -> Mapping[str, Handler]:
         """The handlers with their dependencies, keyed by event type, for the consumer."""
         return _Bound(self._routes, deps)
+
+    def bind_batches(self, deps: Deps) -> Mapping[str, BatchHandler]:
+        """The batch handlers with their dependencies, keyed by event type."""
+        if alone := set(self._batches) - set(self._routes):
+            raise ValueError(f"{self.service} batches {sorted(alone)} without a handler")
+
+        def bound(
+            route: Callable[[Sequence[CloudEvent[Any]], Deps], Awaitable[None]],
+        ) -> BatchHandler:
+            async def handle(events: Sequence[CloudEvent[Any]]) -> None:
+                await route(events, deps)
+
+            return handle
+
+        return {event_type: bound(route) for event_type, route in self._batches.items()}
 
 
 class _Bound(Mapping[str, Handler], Generic[Deps]):

@@ -38,9 +38,7 @@ def publisher(broker: KafkaBroker) -> Publish:
 
 def record_of(message: Any) -> Record:
     """The client-independent view of a FastStream Kafka message."""
-    raw = message.raw_message
-    headers = tuple((name, bytes(value or b"")) for name, value in raw.headers or ())
-    return Record(raw.topic, raw.partition, raw.offset, raw.value, headers, raw.key)
+    return _record(message.raw_message)
 
 
 def subscribe(
@@ -50,6 +48,7 @@ def subscribe(
     group: str,
     *,
     workers: int = 1,
+    batch_size: int | None = None,
 ) -> None:
     """Feed every record of `topics` to `consumer`, committing only after it is handled.
 
@@ -61,7 +60,15 @@ def subscribe(
     handling its own partitions one record at a time (FastStream's concurrency between
     partitions, with manual commits): records of one key stay in order, and a service whose
     handler waits on its database works on several partitions at once.
+
+    With `batch_size` (which takes precedence over `workers`), the consumer gets what each
+    poll returns (up to that many records, across the assigned partitions) in one
+    `consume_batch` call, and the offsets are committed once it returned; an error rewinds
+    every partition of the batch to its first record.
     """
+    if batch_size is not None:
+        _subscribe_batches(broker, consumer, topics, group, batch_size)
+        return
 
     def handler() -> Callable[[KafkaMessage], Awaitable[None]]:
         async def on_record(message: KafkaMessage) -> None:
@@ -81,3 +88,27 @@ def subscribe(
     for topic in topics:  # concurrent manual commits take one topic per subscriber
         count = min(workers, partitions.get(topic, workers))  # no consumer left without work
         broker.subscriber(topic, title=f"{group}:{topic}", max_workers=count, **common)(handler())
+
+
+def _subscribe_batches(
+    broker: KafkaBroker, consumer: EventConsumer, topics: list[str], group: str, size: int
+) -> None:
+    @broker.subscriber(
+        *topics,
+        group_id=group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=size,
+        batch_timeout_ms=100,
+        title=f"{group}:{','.join(topics)}:batch",
+    )
+    async def on_records(message: KafkaMessage) -> None:
+        raw = message.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        await consumer.consume_batch([_record(r) for r in records])
+
+
+def _record(raw: Any) -> Record:
+    headers = tuple((name, bytes(value or b"")) for name, value in raw.headers or ())
+    return Record(raw.topic, raw.partition, raw.offset, raw.value, headers, raw.key)

@@ -240,3 +240,26 @@ def consuming(
             yield span
     finally:
         correlation_id.reset(cid_token)
+
+
+@contextmanager
+def consuming_batch(group: str, event_type: str, events: Sequence[Any]) -> Iterator[trace.Span]:
+    """One consumer span for a batch of events, linked to each event's trace (OpenTelemetry's
+    way for batches: a span has one parent, but any number of links). What the batch publishes
+    names its own cause's trace (the outbox entry's `traceparent`)."""
+    tracer = trace.get_tracer("rencontres_kit.consumer")
+    links = []
+    for event in events:
+        parent = trace.get_current_span(_W3C.extract({"traceparent": event.traceparent or ""}))
+        if parent.get_span_context().is_valid:
+            links.append(trace.Link(parent.get_span_context()))
+    with tracer.start_as_current_span(
+        f"{group} process {event_type} batch",
+        kind=trace.SpanKind.CONSUMER,
+        links=links,
+        attributes={
+            "messaging.consumer.group.name": group,
+            "messaging.batch.message_count": len(events),
+        },
+    ) as span:
+        yield span
