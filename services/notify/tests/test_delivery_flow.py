@@ -73,6 +73,32 @@ async def test_an_event_twice_sends_one_email_and_one_sms_with_a_stable_message_
     assert all(d["status"] == "sent" and d["attempts"] == 1 for d in deliveries.values())
 
 
+async def test_a_batch_of_events_records_what_each_would_and_a_redelivered_batch_nothing(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    store: DeliveryStore,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+) -> None:
+    people = [(f"lea.{uuid4().hex[:10]}@example.fr", unique_phone()) for _ in range(3)]
+    events = [
+        submitted(email, phone, sms_consent=i != 1) for i, (email, phone) in enumerate(people)
+    ]
+
+    assert await notifier.handle(events[0]) == 2  # one of them recorded alone first
+    assert await notifier.handle_many(events) == 3  # 2 + 1 (no consent: email only)
+    assert await notifier.handle_many(events) == 0  # the whole batch again: nothing new
+    await dispatcher.run_once()
+    await dispatcher.run_once()
+
+    for i, (email, phone) in enumerate(people):
+        [mail] = await mails_to(http, endpoints.mail_url, email)
+        assert mail["message_id"] == f"<{events[i].id}.email@rencontres.example>"
+        assert len(await sms_to(http, endpoints, phone)) == (0 if i == 1 else 1)
+        docs = await store.for_registration(events[i].subject)
+        assert all(d["status"] == "sent" and d["attempts"] == 1 for d in docs)
+
+
 async def test_no_sms_without_consent_even_with_a_phone(
     notifier: Notifier,
     dispatcher: Dispatcher,
