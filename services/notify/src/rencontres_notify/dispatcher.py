@@ -22,7 +22,6 @@ from rencontres_kit.outbox import Publish, publish_entry
 
 from rencontres_notify import events, sms
 from rencontres_notify.deliveries import message_id
-from rencontres_notify.grouped import Grouped
 from rencontres_notify.retry import Backoff, SendError, transient
 from rencontres_notify.senders import (
     Email,
@@ -94,8 +93,7 @@ class Dispatcher:
         """The lease token of deliveries recorded already claimed for this dispatcher."""
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(policy.concurrency)
-        self.domain = domain_of(email.mail_from)
-        self._sent_together = Grouped(self._record_sent)
+        self._domain = domain_of(email.mail_from)
 
     def claimed_now(self, now: datetime) -> Doc:
         """The fields a delivery is recorded with when it is ours to send at once: recorded
@@ -203,23 +201,11 @@ class Dispatcher:
         ATTEMPTS.labels(channel, "sent").inc()
         done = self.now()
         entry = events.sent_entry(doc, done)
-        if not await self._published(entry):
-            if await self.store.sent(delivery_id, done, extra, entry):
-                self._wake_outbox(self.store.deliveries.name, delivery_id, [entry])
-        elif channel == "email":  # its Message-ID was recorded with it: nothing of its own
-            await self._sent_together(delivery_id)
-        else:  # the provider's message id
-            await self.store.sent(delivery_id, done, extra)
+        if await self._published(entry):  # one write: the status, no outbox to empty after
+            await self.store.sent(delivery_id, done, {**extra, "sent_event_id": entry["id"]})
+        elif await self.store.sent(delivery_id, done, extra, entry):
+            self._wake_outbox(self.store.deliveries.name, delivery_id, [entry])
         return "sent"
-
-    async def _record_sent(self, delivery_ids: list[str]) -> None:
-        """One write for the acceptances that finished together (see `grouped.py`); any not
-        `sending` any more (a lease taken over, handed back meanwhile) recorded one by one,
-        as a single send would."""
-        now = self.now()
-        if await self.store.sent_many(delivery_ids, now) < len(delivery_ids):
-            for delivery_id in delivery_ids:
-                await self.store.sent(delivery_id, now, {})
 
     async def _published(self, entry: Doc) -> bool:
         """Publish `delivery.sent.v1` straight away, before the acceptance is recorded; False
@@ -263,7 +249,7 @@ class Dispatcher:
     async def _send(self, doc: Doc) -> Doc:
         content = doc["content"]
         if doc["channel"] == "email":
-            mid = message_id(doc["_id"], self.domain)
+            mid = message_id(doc["_id"], self._domain)
             await self.email.send(
                 OutgoingEmail(
                     to=doc["to"],

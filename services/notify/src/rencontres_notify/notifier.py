@@ -9,7 +9,7 @@ from typing import Any
 from rencontres_contracts import CloudEvent
 
 from rencontres_notify import sms
-from rencontres_notify.deliveries import Channel, delivery_id, message_id
+from rencontres_notify.deliveries import Channel, delivery_id
 from rencontres_notify.dispatcher import Clock, Dispatcher, utcnow
 from rencontres_notify.messages import MESSAGES, Message, Recipient
 from rencontres_notify.rendering import render_email, render_sms
@@ -67,8 +67,6 @@ class Notifier:
         self, event: CloudEvent[Any], message: Message, recipient: Recipient, channel: Channel
     ) -> Doc | None:
         contact = recipient.contact
-        doc_id = delivery_id(event.id, channel, recipient.key)
-        extra: Doc = {}
         language = contact.language
         now = self.now()
         due = now
@@ -78,7 +76,6 @@ class Notifier:
             if not message.transactional:
                 content["list_unsubscribe"] = self._unsubscribe
             to: str | None = contact.email
-            extra = {"message_id": message_id(doc_id, self.dispatcher.domain)}
         else:
             to = sms.e164(contact.phone) if contact.phone and contact.sms_consent else None
             if to is None:  # no number, no consent, or not a phone number: email only
@@ -86,7 +83,7 @@ class Notifier:
             content = {"text": render_sms(message.template, language, recipient.context)}
             due = (sms.quiet_until(now, *self.dispatcher.policy.quiet) or now).astimezone(UTC)
         doc = {
-            "_id": doc_id,
+            "_id": delivery_id(event.id, channel, recipient.key),
             "registration_id": recipient.registration_ids[0],
             "registration_ids": list(recipient.registration_ids),
             "event_id": event.id,
@@ -103,7 +100,6 @@ class Notifier:
             "attempts": 0,
             "created_at": now,
             "due_at": due,
-            **extra,
         }
         if due <= now:  # ours to send at once: recorded claimed, no claiming write
             doc.update(self.dispatcher.claimed_now(now))

@@ -107,19 +107,6 @@ class DeliveryStore:
         published already (see `Dispatcher._published`)."""
         return await self._final(delivery_id, "sent", now, {"sent_at": now, **extra}, event)
 
-    async def sent_many(self, delivery_ids: list[str], now: datetime) -> int:
-        """Record several acceptances in one write, their `delivery.sent.v1` published already;
-        how many were recorded (those still `sending`). The `status` equality keeps FerretDB's
-        scan to the deliveries in flight: it hands an equality to PostgreSQL, not an `$in`."""
-        result = await self.deliveries.update_many(
-            {"status": "sending", "_id": {"$in": delivery_ids}},
-            {
-                "$set": {"status": "sent", "updated_at": now, "sent_at": now},
-                "$unset": {"due_at": "", "lease": ""},
-            },
-        )
-        return result.modified_count
-
     async def retry(
         self,
         delivery_id: str,
