@@ -133,7 +133,7 @@ async def delivery_events(endpoints: Endpoints, delivery_id: str) -> list[Any]:
     return await records(
         endpoints,
         "notify.events",
-        lambda h, v: v.get("data", {}).get("delivery_id") == delivery_id,
+        lambda h, v: isinstance(v, dict) and v.get("data", {}).get("delivery_id") == delivery_id,
     )
 
 
@@ -157,7 +157,10 @@ async def records(
                 batch = await consumer.getmany(part, timeout_ms=1000)
                 for record in batch.get(part, []):
                     headers = {k: v.decode() for k, v in record.headers}
-                    value = json.loads(record.value or b"{}")
+                    try:  # a dead-letter topic also holds other tests' poison
+                        value = json.loads(record.value or b"{}")
+                    except ValueError:
+                        value = None
                     if keep(headers, value):
                         found.append({"headers": headers, "value": value})
         return found
