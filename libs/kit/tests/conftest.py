@@ -10,6 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from rencontres_contracts import CloudEvent, new_event
 from rencontres_contracts.events.common import Contact
@@ -94,3 +95,18 @@ class TopicReader:
             yield reader
         finally:
             await reader.stop()
+
+
+@pytest.fixture
+def processed(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncCollection[dict[str, Any]]:
+    """A consumer's memory of applied event ids, in a database of the test's own."""
+    return fresh_database(mongo)["processed_events"]
+
+
+@pytest.fixture
+async def dlt(endpoints: Endpoints) -> AsyncIterator[TopicReader]:
+    """What lands on `registration.events.dlt` (local infra makes dead-letter topics with one
+    partition)."""
+    topic = f"{RegistrationSubmittedV1.topic}.dlt"
+    async for reader in TopicReader.reading(endpoints, topic, partitions=1):
+        yield reader

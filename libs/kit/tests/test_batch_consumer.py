@@ -5,25 +5,23 @@ The records are built by hand, like in test_consumer.py; the SIGKILL test (test_
 runs the whole loop, FastStream's batch subscriber included, in a process it kills."""
 
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from rencontres_contracts import CloudEvent, new_event
 from rencontres_contracts.events.registration import (
     RegistrationCancelledV1,
     RegistrationSubmittedV1,
 )
-from rencontres_infra.stack import Endpoints
 from rencontres_kit.consumer import EventConsumer, Record
 from rencontres_kit.handlers import EventRouter
 from rencontres_kit.kafka import publisher
 
-from libs.kit.tests.conftest import TopicReader, fresh_database, registration_submitted
+from libs.kit.tests.conftest import TopicReader, registration_submitted
 
 pytestmark = pytest.mark.infra
 
@@ -31,17 +29,6 @@ TOPIC = RegistrationSubmittedV1.topic
 DLT = f"{TOPIC}.dlt"
 SUBMITTED = RegistrationSubmittedV1.event_type
 CANCELLED = RegistrationCancelledV1.event_type
-
-
-@pytest.fixture
-def processed(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncCollection[dict[str, Any]]:
-    return fresh_database(mongo)["processed_events"]
-
-
-@pytest.fixture
-async def dlt(endpoints: Endpoints) -> AsyncIterator[TopicReader]:
-    async for reader in TopicReader.reading(endpoints, DLT, partitions=1):
-        yield reader
 
 
 def submitted() -> CloudEvent[RegistrationSubmittedV1]:

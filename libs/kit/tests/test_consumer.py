@@ -5,39 +5,24 @@ the processed-events log, the dead-letter records — goes to the real database 
 """
 
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from rencontres_contracts import CloudEvent
 from rencontres_contracts.events.registration import RegistrationSubmittedV1
-from rencontres_infra.stack import Endpoints
 from rencontres_kit.consumer import EventConsumer, Record
 from rencontres_kit.kafka import publisher
 
-from libs.kit.tests.conftest import TopicReader, fresh_database, registration_submitted
+from libs.kit.tests.conftest import TopicReader, registration_submitted
 
 pytestmark = pytest.mark.infra
 
 TOPIC = RegistrationSubmittedV1.topic
 DLT = f"{TOPIC}.dlt"
 TYPE = RegistrationSubmittedV1.event_type
-
-
-@pytest.fixture
-def processed(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncCollection[dict[str, Any]]:
-    return fresh_database(mongo)["processed_events"]
-
-
-@pytest.fixture
-async def dlt(endpoints: Endpoints) -> AsyncIterator[TopicReader]:
-    # local infra creates dead-letter topics with one partition
-    async for reader in TopicReader.reading(endpoints, DLT, partitions=1):
-        yield reader
 
 
 def submitted(registration_id: str | None = None) -> CloudEvent[RegistrationSubmittedV1]:

@@ -11,6 +11,7 @@ def test_emails_phones_and_tokens_are_masked() -> None:
         "sent to claire.martin@example.fr and +33 6 12 34 56 78 / 06.12.34.56.78 / 0612345678 "
         "GET /r/01J?t=s3cr3t-T0ken&lang=fr Authorization: Bearer abc.def-123 "
         "GET /pools/0193/join?k=inv1tat10n "
+        "GET /invoices/FAC-2026-000002.pdf?expires=1801193035&signature=743b87daedf6 "
         '{"owner_token": "zzz", "email": "x@y.org"}'
     )
     masked = mask(line)
@@ -18,7 +19,7 @@ def test_emails_phones_and_tokens_are_masked() -> None:
         "GET /api/staff/registrations?email=c***@***"
     )
     for secret in ("claire", "example.fr", "12 34 56", "12.34.56", "0612345678", "s3cr3t",
-                   "abc.def", "zzz", "x@y.org", "inv1tat10n"):  # fmt: skip
+                   "abc.def", "zzz", "x@y.org", "inv1tat10n", "743b87daedf6"):  # fmt: skip
         assert secret not in masked, (secret, masked)
     assert "c***@***" in masked and "***78" in masked and "t=***&lang=fr" in masked
 

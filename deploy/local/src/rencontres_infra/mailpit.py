@@ -23,12 +23,11 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from rencontres_infra.errors import InfraError
-from rencontres_infra.procs import tail
+from rencontres_infra.procs import wait_http
 
 MODULE = "github.com/axllent/mailpit"
 MAILPIT_VERSION = "v1.27.11"
@@ -159,16 +158,4 @@ def argv(binary: Path, data_dir: Path, smtp_port: int, http_port: int) -> list[s
 
 def wait_ready(url: str, pid_alive: Callable[[], bool], log: Path, timeout: float = 30.0) -> None:
     """Block until Mailpit's `/readyz` answers 200; quote its log when it dies or stalls."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if not pid_alive():
-            raise InfraError(f"Mailpit exited before it was ready; log {log}:\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise InfraError(f"Mailpit not ready at {url} after {timeout:.0f}s\n{tail(log)}")
-        time.sleep(0.1)
+    wait_http(f"{url}/readyz", pid_alive, log, timeout, "Mailpit")

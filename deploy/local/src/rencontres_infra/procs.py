@@ -5,6 +5,9 @@ import os
 import signal
 import socket
 import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from rencontres_infra.errors import InfraError
@@ -57,3 +60,20 @@ def tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except FileNotFoundError:
         return "(no log)"
+
+
+def wait_http(url: str, alive: Callable[[], bool], log: Path, timeout: float, what: str) -> None:
+    """Block until `url` answers 200; quote `log` when the process dies or stalls."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not alive():
+            raise InfraError(f"{what} exited before it was ready; log {log}:\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise InfraError(f"{what} not ready at {url} after {timeout:.0f}s\n{tail(log)}")
+        time.sleep(0.1)

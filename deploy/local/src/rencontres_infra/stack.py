@@ -15,8 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
@@ -24,8 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 from rencontres_infra import ferretdb, kafka, mailpit, postgres
-from rencontres_infra.errors import InfraError
-from rencontres_infra.procs import ensure_port_free, spawn, stop_group, tail
+from rencontres_infra.procs import ensure_port_free, spawn, stop_group, wait_http
 from rencontres_infra.topics import ensure_topics_sync
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -302,19 +299,7 @@ class Stack:
     def _wait_http(
         self, url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
     ) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise InfraError(f"{url} never answered: its process exited\n{tail(log)}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise InfraError(f"{url} not ready after {timeout:.0f}s\n{tail(log)}")
-            time.sleep(0.2)
+        wait_http(url, lambda: proc.poll() is None, log, timeout, url)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -61,10 +61,10 @@ def subscribe(
     partitions, with manual commits): records of one key stay in order, and a service whose
     handler waits on its database works on several partitions at once.
 
-    With `batch_size` (which takes precedence over `workers`), the consumer gets what each
-    poll returns (up to that many records, across the assigned partitions) in one
-    `consume_batch` call, and the offsets are committed once it returned; an error rewinds
-    every partition of the batch to its first record.
+    With `batch_size` (instead of `workers`), the consumer gets what each poll returns (up to
+    that many records, across the assigned partitions) in one `consume_batch` call, and the
+    offsets are committed once it returned; an error rewinds every partition of the batch to
+    its first record.
     """
     if batch_size is not None:
         _subscribe_batches(broker, consumer, topics, group, batch_size)

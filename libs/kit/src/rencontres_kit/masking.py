@@ -11,7 +11,8 @@ EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(?:@|%40)[A-Za-z0-9-]+(?
 """Also URL-encoded (`%40`), as in a query string an access log line quotes."""
 PHONE = re.compile(r"(?<![\w.:/-])(?:\+|%2B|00)?\d(?:[ .\-]?\d){7,13}(?![\w-])")
 """Nine to fifteen digits, separators allowed: French (06 12 34 56 78) and E.164 numbers."""
-TOKEN = re.compile(r"(?i)([?&;]\s*(?:t|k|token|key|secret|password)=)[^&\s\"'<>]+")
+TOKEN = re.compile(r"(?i)([?&;]\s*(?:t|k|token|key|secret|password|signature|sig)=)[^&\s\"'<>]+")
+"""Query parameters that open something: private links (`t`, `k`), signed PDF links."""
 BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 SECRET_FIELD = re.compile(r"(?i)(\"(?:token|owner_token|password|secret)\"\s*:\s*\")[^\"]*")
 

@@ -62,9 +62,17 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     billing = Billing(store, settings, clock)
     scheduler = ReminderScheduler(billing, db["jobs"])
     sampler = Sampler(lambda: figures.sample(store), settings.metrics_interval_seconds)
-    consumer = EventConsumer(settings.consumer_group, store.processed, send, router.bind(billing))
+    consumer = EventConsumer(
+        settings.consumer_group,
+        store.processed,
+        send,
+        router.bind(billing),
+        batch_handlers=router.bind_batches(billing),
+    )
     topics = settings.subscribe_topics or subscriptions("billing")
-    subscribe(broker, consumer, topics, settings.consumer_group)
+    subscribe(
+        broker, consumer, topics, settings.consumer_group, batch_size=settings.consume_batch_size
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,4 +1,10 @@
-"""Event handlers: a contract event in, one call to the billing service."""
+"""Event handlers: a contract event in, one call to the billing service.
+
+Registrations that hold a place also have batch handlers: a backlog of them is invoiced with
+one draft write, one numbering claim and one stamp write per batch (`Billing.invoice_many`).
+"""
+
+from collections.abc import Sequence
 
 from rencontres_contracts import CloudEvent
 from rencontres_contracts.events.pools import PoolClosedV1
@@ -23,9 +29,24 @@ async def on_submitted(event: CloudEvent[RegistrationSubmittedV1], billing: Bill
         await billing.invoice(from_registration(event.data))
 
 
+@router.on_batch(RegistrationSubmittedV1)
+async def on_submitted_batch(
+    events: Sequence[CloudEvent[RegistrationSubmittedV1]], billing: Billing
+) -> None:
+    reserved = [e for e in events if e.data.status == "reserved"]
+    await billing.invoice_many([(from_registration(e.data), e.traceparent) for e in reserved])
+
+
 @router.on(RegistrationReservedV1)
 async def on_reserved(event: CloudEvent[RegistrationReservedV1], billing: Billing) -> None:
     await billing.invoice(from_registration(event.data))
+
+
+@router.on_batch(RegistrationReservedV1)
+async def on_reserved_batch(
+    events: Sequence[CloudEvent[RegistrationReservedV1]], billing: Billing
+) -> None:
+    await billing.invoice_many([(from_registration(e.data), e.traceparent) for e in events])
 
 
 @router.on(PoolClosedV1)

@@ -6,7 +6,7 @@ finds the step already done and goes on with the next.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -24,11 +24,11 @@ from rencontres_billing.documents import (
 )
 from rencontres_billing.errors import BillingRefused
 from rencontres_billing.invoices import LIVE, PAYABLE, after_payment
-from rencontres_billing.numbering import Series
+from rencontres_billing.numbering import Series, batch_allowed
 from rencontres_billing.policy import Lapse, Remind, ReminderPolicy, chase, credit_for
 from rencontres_billing.settings import Settings
 from rencontres_billing.store.documents import BillingStore, Documents
-from rencontres_billing.store.numbering import Numbering
+from rencontres_billing.store.numbering import Numbering, StampMany
 
 log = logging.getLogger(__name__)
 ISSUED = Counter("billing_documents_issued_total", "Invoices and credit notes numbered", ["series"])
@@ -83,6 +83,60 @@ class Billing:
             # a seat's cancellation (keyed by registration) overtook its pool's closing (keyed
             # by pool): the invoice stands, and is credited at once
             await self.cancel(billable.registration_id)
+
+    async def invoice_many(self, billables: Sequence[tuple[Billable, str | None]]) -> None:
+        """`invoice` for many billable registrations (each with the trace of the event that
+        revealed it): their drafts in one write, numbered with one claim and stamped in one
+        write (the batch rules in `numbering`), in the order given."""
+        if not batch_allowed(self.today()):
+            for billable, _ in billables:
+                await self.invoice(billable)
+            return
+        now = self.clock()
+        drafts: dict[str, Doc] = {}
+        traces: dict[str, str | None] = {}
+        for billable, traceparent in billables:
+            draft = invoice_draft(billable, now)
+            if draft["totals"]["incl_vat_cents"] and draft["_id"] not in drafts:
+                drafts[draft["_id"]], traces[draft["_id"]] = draft, traceparent
+        inserted = await self.store.invoices.insert_drafts(list(drafts.values()))
+        fresh = {doc_id: drafts[doc_id] for doc_id in inserted}  # as stored: no read needed
+        numbering, _ = self._numbering["FAC"]
+        stamp_many = self._bulk_stamper(fresh, traces)
+        year = self.today().year
+        await numbering.number_batch(
+            list(drafts), year, stamp_many, self._stamper("FAC"), frozenset(inserted)
+        )
+        for billable, _ in billables:
+            if billable.pool_id and await self.store.was_cancelled(billable.registration_id):
+                await self.cancel(billable.registration_id)  # as in `invoice`
+
+    def _bulk_stamper(self, fresh: dict[str, Doc], traces: dict[str, str | None]) -> StampMany:
+        """Write numbers into invoice drafts, many at once, each with its `invoice.issued`."""
+
+        async def stamp_many(counter: str, stamps: Sequence[tuple[str, int]]) -> bool:
+            unknown = [doc_id for doc_id, _ in stamps if doc_id not in fresh]
+            read = {d["_id"]: d for d in await self.store.invoices.get_many(unknown)}
+            today, writes = self.today(), []
+            for doc_id, sequence in stamps:
+                draft = fresh.get(doc_id) or read.get(doc_id)
+                if draft is None or draft.get("numbering"):
+                    break  # numbered meanwhile: write the stamps before it, then say so
+                fields = number_fields(
+                    "FAC", counter, sequence, today, self.settings.payment_terms_days
+                )
+                event = self.mapper.invoice_issued({**draft, **fields})
+                if traces.get(doc_id):  # the trace of the event that revealed it
+                    event = event.model_copy(update={"traceparent": traces[doc_id]})
+                writes.append((doc_id, fields, [event]))
+            written = await self.store.invoices.stamp_many(writes) if writes else True
+            if written:
+                ISSUED.labels("FAC").inc(len(writes))
+                for doc_id, _, _ in writes:
+                    fresh.pop(doc_id, None)
+            return written and len(writes) == len(stamps)
+
+        return stamp_many
 
     async def _number(self, series: Series, doc_id: str, fresh: bool = False) -> None:
         numbering, _ = self._numbering[series]

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("BILLING_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
     consumer_group: str = "billing"
+    consume_batch_size: int = Field(
+        default=500,
+        ge=1,
+        description="records read per poll and handled together (invoices numbered per claim)",
+    )
     metrics_interval_seconds: float = Field(
         default=10.0, description="how often the business figures on /metrics are read again"
     )

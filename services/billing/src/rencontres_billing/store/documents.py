@@ -1,5 +1,6 @@
 """Invoices and credit notes: one document each, state and the events it owes in one write."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -7,12 +8,15 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from rencontres_contracts import CloudEvent
+from rencontres_kit.observability import continued
 from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD, Wake, outbox_entry
 
 Doc = dict[str, Any]
 HIDDEN = {OUTBOX_FIELD: 0, OWED_FIELD: 0}
+DUPLICATE_KEY = 11000
+STAMPS_IN_FLIGHT = 16
 
 
 def _no_relay(collection: str, doc_id: str, outbox: list[Doc] | None) -> None:
@@ -43,6 +47,24 @@ class Documents:
         except DuplicateKeyError:
             return False
         return True
+
+    async def insert_drafts(self, documents: Sequence[Doc]) -> set[str]:
+        """`insert_draft` for many in one round trip; the ids inserted (the others existed)."""
+        drafts = [{**d, "number": f"draft:{d['_id']}", "numbering": None} for d in documents]
+        if not drafts:
+            return set()
+        try:
+            await self.collection.insert_many(drafts, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details["writeErrors"]
+            if any(e["code"] != DUPLICATE_KEY for e in errors):
+                raise
+            refused = {drafts[e["index"]]["_id"] for e in errors}
+            return {d["_id"] for d in drafts} - refused
+        return {d["_id"] for d in drafts}
+
+    async def get_many(self, doc_ids: Sequence[str]) -> list[Doc]:
+        return await self.collection.find({"_id": {"$in": list(doc_ids)}}, HIDDEN).to_list()
 
     async def get(self, doc_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": doc_id}, HIDDEN)
@@ -90,6 +112,39 @@ class Documents:
     ) -> Doc | None:
         """Write a number (in `fields`) into a draft that has none, with its events."""
         return await self.change({"_id": doc_id, "numbering": None}, {"$set": fields}, events)
+
+    async def stamp_many(
+        self, stamps: Sequence[tuple[str, Doc, Sequence[CloudEvent[Any]]]]
+    ) -> bool:
+        """`stamp` for many drafts, each only if it has no number yet; True when every one was
+        stamped by this call.
+
+        One conditional `update_one` per draft, sent side by side: FerretDB 1.24 never answers
+        an `update` command carrying about a hundred updates (measured on this machine: 20 take
+        0.2 s, 100 hung for minutes, and its other writers with it), and its reply to one that
+        matched nothing lacks the `nModified` pymongo's `bulk_write` expects. It runs
+        updates of one collection one at a time anyway (deploy/local/ferretdb/serialize.go)."""
+        limit = asyncio.Semaphore(STAMPS_IN_FLIGHT)
+
+        async def one(doc_id: str, fields: Doc, events: Sequence[CloudEvent[Any]]) -> bool:
+            entries = []
+            for event in events:
+                with continued(event.traceparent):  # a batch's events each keep their own trace
+                    entries.append(outbox_entry(event))
+            update: Doc = {"$set": {**fields}}
+            if entries:
+                update["$set"][OWED_FIELD] = True
+                update["$push"] = {OUTBOX_FIELD: {"$each": entries}}
+            async with limit:
+                result = await self.collection.update_one(
+                    {"_id": doc_id, "numbering": None}, update
+                )
+            if result.modified_count and entries:
+                self._wake(self.collection.name, doc_id, entries)
+            return bool(result.modified_count)
+
+        written = await asyncio.gather(*(one(*stamp) for stamp in stamps))
+        return all(written)
 
     async def erase_contact(self, registration_id: str, at: datetime) -> int:
         result = await self.collection.update_many(

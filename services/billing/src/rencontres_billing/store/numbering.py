@@ -1,18 +1,23 @@
 """Gap-free numbers from one counter document per series and year (rules in `numbering`)."""
 
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
 from rencontres_billing.numbering import (
+    MISSING,
     Assign,
+    BatchClaim,
+    DraftState,
     GiveBack,
     Release,
     Series,
     Step,
     counter_id,
+    plan_batch,
     resolve,
 )
 
@@ -20,6 +25,9 @@ Doc = dict[str, Any]
 Stamp = Callable[[str, str, int], Awaitable[bool]]
 """stamp(draft id, counter id, sequence): write the number into the draft if it has none;
 True when this call wrote it."""
+StampMany = Callable[[str, Sequence[tuple[str, int]]], Awaitable[bool]]
+"""stamp_many(counter id, [(draft id, sequence), ...]): write the numbers, each only if its
+draft has none; True when this call wrote them all."""
 
 
 class Numbering:
@@ -32,6 +40,9 @@ class Numbering:
         self._drafts = drafts
         self.series = series
         self._known: set[str] = set()
+        self._last: dict[str, int] = {}
+        """Each counter's `last` as this process released it: the next batch claims on it
+        without reading the counter (a stale value only makes the conditional claim miss)."""
 
     async def number(self, draft_id: str, year: int, stamp: Stamp, fresh: bool = False) -> None:
         """Give the draft the next number of `year`, helping any pending claim finish first.
@@ -51,16 +62,93 @@ class Numbering:
                 if await self._finish(counter, claimed["last"], draft_id, stamp, fresh=True):
                     return
                 continue
-            seen = await self._counters.find_one({"_id": counter})
-            if seen is not None and seen["pending"] is not None:
-                await self._finish(counter, seen["last"], seen["pending"], stamp)
+            await self._help(counter, stamp)
+
+    async def number_batch(
+        self,
+        draft_ids: Sequence[str],
+        year: int,
+        stamp_many: StampMany,
+        stamp: Stamp,
+        fresh: frozenset[str] = frozenset(),
+    ) -> None:
+        """Number the drafts (in this order) with one claim on the counter; `fresh`: the ones
+        the caller has just inserted, known to have no number (the others are read once)."""
+        counter = counter_id(self.series, year)
+        await self._ensure(counter)
+        ids = list(dict.fromkeys(draft_ids))
+        states = await self._states([i for i in ids if i not in fresh])
+        todo = tuple(i for i in ids if i in fresh or states.get(i, MISSING) is None)
+        while todo:
+            last = self._last.get(counter)
+            if last is None:
+                last = await self._help(counter, stamp)
+                if last is None:
+                    continue  # a claim was pending: helped; look at the counter again
+            claim = BatchClaim(uuid.uuid4().hex, todo, last + 1, last + len(todo))
+            claimed = await self._counters.update_one(
+                {"_id": counter, "pending": None, "last": last},
+                {"$set": {"last": claim.last, "pending": claim.stored()}},
+            )
+            self._last.pop(counter, None)
+            if claimed.matched_count:
+                await self._finish_batch(counter, claim, stamp_many)
+                return
 
     async def recover(self, year: int, stamp: Stamp) -> None:
         """Finish a claim a crashed writer left pending (start-up and each scheduler run)."""
-        counter = counter_id(self.series, year)
+        await self._help(counter_id(self.series, year), stamp)
+
+    async def _help(self, counter: str, stamp: Stamp) -> int | None:
+        """Finish the counter's pending claim, if any; the counter's `last` when none was."""
         seen = await self._counters.find_one({"_id": counter})
-        if seen is not None and seen["pending"] is not None:
-            await self._finish(counter, seen["last"], seen["pending"], stamp)
+        if seen is None:
+            return None
+        pending = seen.get("pending")  # FerretDB's upsert leaves out a `$setOnInsert` of null
+        if isinstance(pending, dict):
+            await self._finish_batch(counter, BatchClaim.of(pending), self._stamp_many(stamp))
+        elif pending is not None:
+            await self._finish(counter, seen["last"], pending, stamp)
+        else:
+            return int(seen["last"])
+        return None
+
+    def _stamp_many(self, stamp: Stamp) -> StampMany:
+        """A helper without the batch writer's bulk stamp: one conditional stamp at a time."""
+
+        async def stamp_many(counter: str, stamps: Sequence[tuple[str, int]]) -> bool:
+            written = [await stamp(draft_id, counter, sequence) for draft_id, sequence in stamps]
+            return all(written)
+
+        return stamp_many
+
+    async def _finish_batch(self, counter: str, claim: BatchClaim, stamp_many: StampMany) -> None:
+        """Take a pending batch claim to its end (see `plan_batch`): read its drafts (after the
+        claim: from then on only this claim numbers them), stamp what is left, then release,
+        giving back the numbers not used. A stamp refused means a helper wrote it: read again."""
+        while True:
+            plan = plan_batch(counter, claim, await self._states(claim.ids))
+            if plan.stamps and not await stamp_many(counter, plan.stamps):
+                continue  # a helper wrote some: read what is there now
+            last = claim.first + plan.used - 1
+            released = await self._counters.update_one(
+                {"_id": counter, "pending.claim": claim.token},
+                {"$set": {"pending": None, "last": last}},
+            )
+            if released.matched_count:
+                self._last[counter] = last
+            return
+
+    async def _states(self, draft_ids: Sequence[str]) -> dict[str, DraftState]:
+        if not draft_ids:
+            return {}
+        docs = self._drafts.find({"_id": {"$in": list(draft_ids)}}, {"numbering": 1})
+        return {
+            d["_id"]: (d["numbering"]["counter"], d["numbering"]["sequence"])
+            if d.get("numbering")
+            else None
+            async for d in docs
+        }
 
     async def counters(self) -> list[Doc]:
         return await self._counters.find({"_id": {"$regex": f"^{self.series}-"}}).to_list()
