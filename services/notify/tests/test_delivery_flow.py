@@ -2,6 +2,7 @@
 copy per message and channel, a Message-ID derived from the delivery id alone, a Date header,
 SMS only with consent, and a lease that keeps a second sender off a delivery in flight."""
 
+import json
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from rencontres_notify.dispatcher import RESENDS, Dispatcher
 from rencontres_notify.notifier import Notifier
 from rencontres_notify.store import DeliveryStore
 
-from services.notify.tests.conftest import Clock, mails_to, sms_to
+from services.notify.tests.conftest import Clock, delivery_events, mails_to, sms_to
 
 pytestmark = pytest.mark.infra
 
@@ -70,6 +71,32 @@ async def test_an_event_twice_sends_one_email_and_one_sms_with_a_stable_message_
     deliveries = {d["_id"]: d for d in await store.for_registration(event.subject)}
     assert set(deliveries) == {f"{event.id}:email", f"{event.id}:sms"}
     assert all(d["status"] == "sent" and d["attempts"] == 1 for d in deliveries.values())
+
+
+async def test_a_batch_of_events_records_what_each_would_and_a_redelivered_batch_nothing(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    store: DeliveryStore,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+) -> None:
+    people = [(f"lea.{uuid4().hex[:10]}@example.fr", unique_phone()) for _ in range(3)]
+    events = [
+        submitted(email, phone, sms_consent=i != 1) for i, (email, phone) in enumerate(people)
+    ]
+
+    assert await notifier.handle(events[0]) == 2  # one of them recorded alone first
+    assert await notifier.handle_many(events) == 3  # 2 + 1 (no consent: email only)
+    assert await notifier.handle_many(events) == 0  # the whole batch again: nothing new
+    await dispatcher.run_once()
+    await dispatcher.run_once()
+
+    for i, (email, phone) in enumerate(people):
+        [mail] = await mails_to(http, endpoints.mail_url, email)
+        assert mail["message_id"] == f"<{events[i].id}.email@rencontres.example>"
+        assert len(await sms_to(http, endpoints, phone)) == (0 if i == 1 else 1)
+        docs = await store.for_registration(events[i].subject)
+        assert all(d["status"] == "sent" and d["attempts"] == 1 for d in docs)
 
 
 async def test_no_sms_without_consent_even_with_a_phone(
@@ -138,16 +165,39 @@ async def test_the_contacts_name_cannot_inject_headers(
     assert await mails_to(http, endpoints.mail_url, victim) == []
 
 
-async def test_published_delivery_events_ride_the_outbox_of_the_delivery(
-    notifier: Notifier, dispatcher: Dispatcher, store: DeliveryStore
+async def test_a_sent_email_is_published_at_once_and_recorded_in_one_write(
+    notifier: Notifier, dispatcher: Dispatcher, store: DeliveryStore, endpoints: Endpoints
 ) -> None:
     event = submitted(f"lea.{uuid4().hex[:10]}@example.fr", None, False)
     await notifier.handle(event)
     await dispatcher.run_once()
 
     [doc] = await store.for_registration(event.subject)
+    assert doc["status"] == "sent" and not doc.get("outbox") and not doc.get("outbox_owed")
+    [record] = await delivery_events(endpoints, doc["_id"])
+    assert record["headers"]["ce_type"] == "delivery.sent.v1"
+    assert record["value"]["id"] == doc["sent_event_id"]
+    assert record["value"]["data"]["recipient_masked"].endswith("@example.fr")
+    assert "lea." not in json.dumps(record["value"])
+
+
+async def test_when_the_broker_does_not_answer_the_sent_event_rides_the_outbox(
+    notifier: Notifier, make_dispatcher: Callable[..., Dispatcher], store: DeliveryStore
+) -> None:
+    dispatcher = make_dispatcher()
+
+    async def unreachable(*args: Any) -> None:
+        raise ConnectionError("broker down")
+
+    dispatcher._publish = unreachable
+    event = submitted(f"lea.{uuid4().hex[:10]}@example.fr", None, False)
+    await Notifier(store, dispatcher, clock=notifier.now).handle(event)
+    await dispatcher.run_once()
+
+    [doc] = await store.for_registration(event.subject)
     [entry] = doc["outbox"]
-    assert doc["outbox_owed"] is True
+    assert doc["status"] == "sent" and doc["outbox_owed"] is True
+    assert "sent_event_id" not in doc
     assert entry["type"] == "delivery.sent.v1" and entry["topic"] == "notify.events"
     assert '"recipient_masked":"l***@example.fr"' in entry["value"]
 

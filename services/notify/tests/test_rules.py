@@ -3,6 +3,8 @@ numbers, quiet hours and STOP, and the message table against the topic catalog."
 
 import random
 from datetime import UTC, datetime, time, timedelta
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
 from rencontres_contracts.topics import consumed_by
@@ -154,9 +156,18 @@ def test_a_subject_or_name_with_line_breaks_adds_no_header() -> None:
         delivery_id="d:email",
         date=T0,
     )
-    raw = build_message("Rencontres <forum@rencontres.example>", out).as_bytes()
+    raw = build_message("Rencontres <forum@rencontres.example>", out)
     headers = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\r\nBcc:" not in headers and headers.count(b"\r\nTo:") == 1
     assert b"Date: Mon, 04 Oct 2027 10:00:00 +0000" in headers
     assert b"Message-ID: <d.email@rencontres.example>" in headers
     assert b"List-Unsubscribe" not in headers
+    # what a receiver reads back: one recipient, the name whole, the subject on one line
+    parsed = message_from_bytes(raw, policy=default)
+    [to] = parsed["To"].addresses
+    assert to.addr_spec == "lea@example.fr"
+    assert to.display_name == 'Léa "Boss" Bcc: evil@example.com'
+    assert parsed["Subject"] == "Inscription Bcc: evil@example.com"
+    assert parsed["Bcc"] is None and parsed["From"].addresses[0].username == "forum"
+    text, html = (part.get_content() for part in parsed.iter_parts())
+    assert (text, html) == ("text", "<p>html</p>")

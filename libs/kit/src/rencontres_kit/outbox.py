@@ -67,6 +67,16 @@ def outbox_entry(event: CloudEvent[Any]) -> dict[str, Any]:
     }
 
 
+async def publish_entry(publish: Publish, entry: dict[str, Any]) -> None:
+    """Publish one outbox entry the way the relay does (CloudEvents headers, in its trace);
+    returns once the broker acknowledged it. A writer that publishes an entry itself before
+    recording the state it describes (notify's `delivery.sent.v1`) uses this too."""
+    headers = {"content-type": "application/cloudevents+json", "ce_type": entry["type"]}
+    with continued(entry.get("traceparent")):  # the producer span joins the event's trace
+        await publish(entry["topic"], entry["key"].encode(), entry["value"].encode(), headers)
+    PRODUCED.labels(entry["topic"], entry["type"]).inc()
+
+
 class OutboxRelay:
     """Publishes what the stores recorded and retries forever.
 
@@ -203,13 +213,8 @@ class OutboxRelay:
     ) -> None:
         entries = doc[OUTBOX_FIELD]
         for entry in entries:
-            headers = {"content-type": "application/cloudevents+json", "ce_type": entry["type"]}
-            with continued(entry.get("traceparent")):  # the producer span joins the event's trace
-                await self._publish(
-                    entry["topic"], entry["key"].encode(), entry["value"].encode(), headers
-                )
+            await publish_entry(self._publish, entry)
             PUBLISHED.labels(entry["topic"]).inc()
-            PRODUCED.labels(entry["topic"], entry["type"]).inc()
         # One write: if the outbox still holds exactly what was published, empty it and lower
         # the flag; if a writer added entries meanwhile, take out only the published ones (by
         # their whole value, as read: `$pull` by a field of the entry is a no-op on FerretDB).

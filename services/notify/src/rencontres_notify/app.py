@@ -91,7 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     notifier = Notifier(store, dispatcher, unsubscribe=settings.unsubscribe)
     sampler = Sampler(lambda: figures.sample(store), settings.metrics_interval_seconds)
     consumer = EventConsumer(
-        settings.consumer_group, store.processed, publish, router.bind(notifier)
+        settings.consumer_group,
+        store.processed,
+        publish,
+        router.bind(notifier),
+        batch_handlers=router.bind_batches(notifier),
     )
     subscribe(
         broker,
@@ -99,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions("notify"),
         settings.consumer_group,
         workers=settings.consumer_workers,
+        batch_size=settings.consumer_batch_size or None,
     )
 
     @asynccontextmanager

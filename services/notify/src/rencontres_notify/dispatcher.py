@@ -18,7 +18,7 @@ from typing import Any
 from prometheus_client import Counter, Gauge
 from rencontres_contracts import topic_for
 from rencontres_kit.masking import mask
-from rencontres_kit.outbox import Publish
+from rencontres_kit.outbox import Publish, publish_entry
 
 from rencontres_notify import events, sms
 from rencontres_notify.deliveries import message_id
@@ -47,6 +47,10 @@ RESENDS = Counter(
     "answer): a second copy may leave, with the same Message-ID or provider key",
     ["channel"],
 )
+DIRECT_FALLBACKS = Counter(
+    "notify_sent_events_via_outbox_total",
+    "delivery.sent.v1 events the broker did not acknowledge in time, left to the outbox relay",
+)
 DUE = Gauge(
     "notify_deliveries_due", "Deliveries due at the last scan (pending, retrying, lease out)"
 )
@@ -65,6 +69,7 @@ class Policy:
     poll_interval: float = 1.0
     batch: int = 200
     concurrency: int = 8
+    publish_timeout: float = 5.0
 
 
 class Dispatcher:
@@ -196,9 +201,31 @@ class Dispatcher:
         ATTEMPTS.labels(channel, "sent").inc()
         done = self.now()
         entry = events.sent_entry(doc, done)
-        if await self.store.sent(delivery_id, done, extra, entry):
+        if await self._published(entry):  # one write: the status, no outbox to empty after
+            await self.store.sent(delivery_id, done, {**extra, "sent_event_id": entry["id"]})
+        elif await self.store.sent(delivery_id, done, extra, entry):
             self._wake_outbox(self.store.deliveries.name, delivery_id, [entry])
         return "sent"
+
+    async def _published(self, entry: Doc) -> bool:
+        """Publish `delivery.sent.v1` straight away, before the acceptance is recorded; False
+        (the entry then rides the delivery's outbox, as before) when the broker does not
+        acknowledge it in time.
+
+        Why not always the outbox: it costs a second update per email (the relay empties the
+        outbox), and updates are what FerretDB does slowest. Why it is safe: the event states
+        an outside fact (the server accepted the message), already true when it is published;
+        a crash after it and before the record is the crash window the resend metric counts
+        (the email may leave again, with the same Message-ID, and so may a second event, with
+        another id, exactly as with the outbox); a publish that times out but still lands
+        repeats this entry's id in the outbox's copy, which consumers drop."""
+        try:
+            await asyncio.wait_for(publish_entry(self._publish, entry), self.policy.publish_timeout)
+        except Exception as exc:
+            DIRECT_FALLBACKS.inc()
+            log.warning("delivery.sent.v1 not published directly (%s); via the outbox", exc)
+            return False
+        return True
 
     async def _sms_policy(self, doc: Doc, token: str, now: datetime) -> str | None:
         """Opt-out and the daily cap suppress; quiet hours defer to the morning."""

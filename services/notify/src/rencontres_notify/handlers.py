@@ -1,7 +1,10 @@
 """Event handlers, registered by the contract model they take: each one hands its event to the
 notifier, which finds its messages in the message table (`messages.py`) and records them; an
-erasure blanks the delivery log. Pool joined carries no contact and is not routed here."""
+erasure blanks the delivery log. Pool joined carries no contact and is not routed here. With the
+consumer reading in batches, consecutive events of one type are recorded together (one insert
+for all their deliveries)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from rencontres_contracts import CloudEvent
@@ -34,6 +37,10 @@ async def _record(event: CloudEvent[Any], notifier: Notifier) -> None:
     await notifier.handle(event)
 
 
+async def _record_many(events: Sequence[CloudEvent[Any]], notifier: Notifier) -> None:
+    await notifier.handle_many(events)
+
+
 for _model in (
     RegistrationSubmittedV1,
     RegistrationPromotedV1,
@@ -51,6 +58,7 @@ for _model in (
     CreditNoteIssuedV1,
 ):
     router.on(_model)(_record)
+    router.on_batch(_model)(_record_many)
 
 
 @router.on(RegistrationErasedV1)

@@ -2,6 +2,7 @@
 once, and record one delivery per recipient and channel. Sending is the dispatcher's job, in
 the background: a handler only writes to the database, so it never holds a partition."""
 
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
@@ -31,17 +32,33 @@ class Notifier:
 
     async def handle(self, event: CloudEvent[Any]) -> int:
         """Record the deliveries the event's row asks for; how many were new."""
+        recorded = [doc for doc in self._deliveries(event) if await self.store.record(doc)]
+        self._wake(recorded)
+        return len(recorded)
+
+    async def handle_many(self, events: Sequence[CloudEvent[Any]]) -> int:
+        """What `handle` does for each event, with one insert for them all (the consumer's
+        batch path): a delivery recorded before (a redelivered event) is left as it is."""
+        recorded = await self.store.record_many(
+            [doc for event in events for doc in self._deliveries(event)]
+        )
+        self._wake(recorded)
+        return len(recorded)
+
+    def _deliveries(self, event: CloudEvent[Any]) -> list[Doc]:
         message = MESSAGES[event.type]
-        recorded = []
+        docs = []
         for recipient in message.recipients(event.data):
             for channel in message.channels:
                 if channel in recipient.channels:
                     doc = self._delivery(event, message, recipient, channel)
-                    if doc is not None and await self.store.record(doc):
-                        recorded.append(doc)
+                    if doc is not None:
+                        docs.append(doc)
+        return docs
+
+    def _wake(self, recorded: list[Doc]) -> None:
         if recorded:
             self.dispatcher.wake(*(d for d in recorded if d["status"] == "sending"))
-        return len(recorded)
 
     async def erase(self, registration_id: str) -> int:
         return await self.store.erase(registration_id, self.now())

