@@ -19,12 +19,16 @@ from rencontres_infra.stack import REPO_ROOT, Stack, default_cache_dir
 
 
 def _stop_on_signals() -> None:
-    """Turn SIGTERM into KeyboardInterrupt so `finally` blocks stop every child process."""
+    """Turn SIGTERM and SIGINT into KeyboardInterrupt so `finally` blocks stop every child
+    process. SIGINT is set explicitly: a process started in the background by a
+    non-interactive shell (a CI script, `make test &`) inherits it ignored, and Python then
+    leaves it ignored, so Ctrl-C (or a test's SIGINT) would do nothing."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def _banner(stack: Stack) -> str:

@@ -43,14 +43,18 @@ def stop_group(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
 
 
 def stop_groups(procs: list[subprocess.Popen[bytes]], timeout: float = 15.0) -> None:
-    """`stop_group` for processes that may stop side by side: all are told at once, so the
-    slowest, not the sum, sets how long it takes."""
+    """`stop_group` for processes that may stop side by side: all are told at once and share
+    one deadline, so the slowest, not the sum, sets how long it takes."""
     for proc in procs:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
     for proc in procs:
-        stop_group(proc, timeout)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    for proc in procs:
+        stop_group(proc, timeout)  # SIGKILLs what is still running
 
 
 def ensure_port_free(port: int, what: str, env_var: str) -> None:
