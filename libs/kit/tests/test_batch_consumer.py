@@ -193,3 +193,42 @@ async def test_a_router_binds_batch_handlers_only_beside_single_ones() -> None:
     events = [submitted(), submitted()]
     await router.bind_batches(seen)[SUBMITTED](events)
     assert seen == [e.id for e in events]
+
+
+async def test_an_idempotent_batch_type_is_neither_looked_up_nor_remembered(
+    broker: KafkaBroker, processed: AsyncCollection[dict[str, Any]]
+) -> None:
+    """`on_batch(..., idempotent=True)`: the handler dedupes by itself, so a redelivered batch
+    reaches it again (a repeat within one poll still does not), and `processed_events` is
+    neither read nor written for that type; other types keep the consumer's own dedupe."""
+    router: EventRouter[Log] = EventRouter("kit-tests")
+
+    @router.on(RegistrationSubmittedV1)
+    async def one(event: CloudEvent[RegistrationSubmittedV1], log: Log) -> None:
+        await log.one(event)
+
+    @router.on_batch(RegistrationSubmittedV1, idempotent=True)
+    async def many(events: Sequence[CloudEvent[RegistrationSubmittedV1]], log: Log) -> None:
+        await log.batch(events)
+
+    assert router.idempotent_batch_types == {SUBMITTED}
+    log, rec = Log(), Records()
+    a, b = submitted(), submitted()
+    processed_before = await processed.count_documents({})
+    records = [rec(a.to_bytes()), rec(b.to_bytes()), rec(a.to_bytes())]
+    idempotent = EventConsumer(
+        "kit-batch-tests",
+        processed,
+        publisher(broker),
+        router.bind(log),
+        batch_handlers=router.bind_batches(log),
+        idempotent_batch_types=router.idempotent_batch_types,
+    )
+
+    assert await idempotent.consume_batch(records) == ["applied", "applied", "duplicate"]
+    assert await idempotent.consume_batch(records[:2]) == ["applied", "applied"]
+    assert log.calls == [("batch", [a.id, b.id]), ("batch", [a.id, b.id])]
+    assert await processed.count_documents({}) == processed_before
+    # the same records through a consumer without the promise: looked up and remembered
+    assert await consumer(broker, processed, log).consume_batch(records[:2]) == ["applied"] * 2
+    assert await processed.count_documents({}) == processed_before + 2

@@ -88,12 +88,15 @@ class EventConsumer:
         attempts: int = 3,
         backoff: float = 0.2,
         batch_handlers: Mapping[str, BatchHandler] | None = None,
+        idempotent_batch_types: frozenset[str] = frozenset(),
     ) -> None:
         self._group = group
         self._processed = processed
         self._publish = publish
         self._handlers = handlers
         self._batch_handlers = batch_handlers or {}
+        self._self_deduped = idempotent_batch_types & set(self._batch_handlers)
+        """Types whose ids a batch neither looks up nor records (see `EventRouter.on_batch`)."""
         self._attempts = attempts
         self._backoff = backoff
 
@@ -169,7 +172,9 @@ class EventConsumer:
                 parsed.append((i, record, event))
             else:
                 CONSUMED.labels(record.topic, event.type, "ignored").inc()
-        seen = await self._applied_among([event.id for _, _, event in parsed])
+        seen = await self._applied_among(
+            [event.id for _, _, event in parsed if event.type not in self._self_deduped]
+        )
         runs: dict[tuple[str, int], deque[list[tuple[int, Record, CloudEvent[Any]]]]] = {}
         for item in parsed:
             i, record, event = item
@@ -251,6 +256,7 @@ class EventConsumer:
         return {doc["_id"] async for doc in found}
 
     async def _remember_many(self, events: list[CloudEvent[Any]]) -> None:
+        events = [e for e in events if e.type not in self._self_deduped]
         if not events:
             return
         now = datetime.now(UTC)

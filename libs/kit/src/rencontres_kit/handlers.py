@@ -25,6 +25,12 @@ It must have the same effects as the one-at-a-time handler applied to each event
 be as idempotent: when it raises, the consumer applies the batch's events again one by one with
 that handler (so one bad event is dead-lettered alone), and `router.bind_batches(deps)` refuses
 a batch handler without one.
+
+`on_batch(Model, idempotent=True)` says more: the handler's own writes make a repeated event a
+no-op (it inserts under a unique key derived from the event, and a repeat finds it there), so
+the consumer neither looks the batch's ids of that type up in `processed_events` nor records
+them. On FerretDB that lookup (`_id $in [...]`) is filtered in Go over the whole collection:
+0.6 s for 500 ids among 20,000 processed events, growing with every event ever applied.
 """
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -46,6 +52,7 @@ class EventRouter(Generic[Deps]):
         self.service = service
         self._routes: dict[str, Callable[[CloudEvent[Any], Deps], Awaitable[None]]] = {}
         self._batches: dict[str, Callable[[Sequence[CloudEvent[Any]], Deps], Awaitable[None]]] = {}
+        self._idempotent: set[str] = set()
 
     def on(
         self, model: type[E]
@@ -66,7 +73,7 @@ class EventRouter(Generic[Deps]):
         return register
 
     def on_batch(
-        self, model: type[E]
+        self, model: type[E], *, idempotent: bool = False
     ) -> Callable[
         [Callable[[Sequence[CloudEvent[E]], Deps], Awaitable[None]]],
         Callable[[Sequence[CloudEvent[E]], Deps], Awaitable[None]],
@@ -79,6 +86,8 @@ class EventRouter(Generic[Deps]):
             if model.event_type in self._batches:
                 raise ValueError(f"{self.service} batches {model.event_type} twice")
             self._batches[model.event_type] = handler
+            if idempotent:
+                self._idempotent.add(model.event_type)
             return handler
 
         return register
@@ -86,6 +95,11 @@ class EventRouter(Generic[Deps]):
     @property
     def event_types(self) -> frozenset[str]:
         return frozenset(self._routes)
+
+    @property
+    def idempotent_batch_types(self) -> frozenset[str]:
+        """Types whose batch handler dedupes by itself (`on_batch(..., idempotent=True)`)."""
+        return frozenset(self._idempotent)
 
     def bind(self, deps: Deps) -> Mapping[str, Handler]:
         """The handlers with their dependencies, keyed by event type, for the consumer."""

@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         send,
         router.bind(billing),
         batch_handlers=router.bind_batches(billing),
+        idempotent_batch_types=router.idempotent_batch_types,
     )
     topics = settings.subscribe_topics or subscriptions("billing")
     subscribe(

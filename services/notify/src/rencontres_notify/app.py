@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publish,
         router.bind(notifier),
         batch_handlers=router.bind_batches(notifier),
+        idempotent_batch_types=router.idempotent_batch_types,
     )
     subscribe(
         broker,
