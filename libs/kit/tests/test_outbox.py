@@ -12,7 +12,7 @@ from rencontres_contracts import CloudEvent
 from rencontres_contracts.events.registration import RegistrationSubmittedV1
 from rencontres_infra.stack import Endpoints
 from rencontres_kit.kafka import publisher
-from rencontres_kit.outbox import OWED_FIELD, OutboxRelay, outbox_entry
+from rencontres_kit.outbox import OWED_FIELD, OutboxRelay, entry_document, outbox_entry
 
 from libs.kit.tests.conftest import TopicReader, fresh_database, registration_submitted
 
@@ -220,3 +220,42 @@ async def test_unflagged_entries_are_found_by_the_full_sweeps_only(
     await always.drain_once()
     assert (await collection.find_one({"_id": rid}) or {})["outbox"] == []
     assert [r.value for r in await topic_reader.records(rid.encode())] == [event.to_bytes()]
+
+
+async def test_an_entry_collection_is_published_by_key_in_order_then_emptied(
+    broker: KafkaBroker, mongo: AsyncMongoClient[dict[str, Any]], topic_reader: TopicReader
+) -> None:
+    """Entries handed over by their writer are published without a read, each key's in order,
+    and deleted in one write; entries nobody handed over (a writer that crashed) are found by
+    the sweep; a failed publish deletes nothing."""
+    entries = fresh_database(mongo)["outbox"]
+    a, b = str(uuid4()), str(uuid4())
+    handed = [submitted(a), submitted(b), submitted(a)]
+    left = submitted(b)
+    docs = [entry_document(e) for e in handed]
+    await entries.insert_many([*docs, entry_document(left)])
+
+    async def broker_down(topic: str, key: bytes, value: bytes, headers: dict[str, str]) -> None:
+        raise ConnectionError("broker unreachable")
+
+    failing = OutboxRelay([], broker_down, entry_collections=[entries])
+    failing.wake_entries("outbox", docs)
+    with pytest.raises(ConnectionError):
+        await failing.drain_entry_hints()
+    assert await entries.count_documents({}) == 4, "nothing deleted before it is published"
+
+    relay = OutboxRelay([], publisher(broker), entry_collections=[entries])
+    relay.wake_entries("outbox", docs)
+    await relay.drain_entry_hints()
+    assert [r.value for r in await topic_reader.records(a.encode())] == [
+        handed[0].to_bytes(),
+        handed[2].to_bytes(),
+    ]
+    assert [d["_id"] async for d in entries.find({})] == [left.id], "the unhanded one stays"
+
+    assert await relay.drain_once() is False
+    assert [r.value for r in await topic_reader.records(b.encode())] == [
+        handed[1].to_bytes(),
+        left.to_bytes(),
+    ]
+    assert await entries.count_documents({}) == 0

@@ -1,9 +1,12 @@
-"""The MongoDB client, built from a URI, and a readiness probe."""
+"""The MongoDB client, built from a URI, a readiness probe, and inserts that keep repeats."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 
 def connect(uri: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
@@ -12,3 +15,25 @@ def connect(uri: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
 
 async def ping(db: AsyncDatabase[dict[str, Any]]) -> object:
     return await db.command("ping")
+
+
+DUPLICATE_KEY = 11000
+
+
+async def insert_new(
+    collection: AsyncCollection[dict[str, Any]], docs: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Insert the documents in one unordered `insert_many`; those that went in. The others hit
+    a unique key already there (a repeat: a redelivered event, a helper that wrote it first);
+    any other error raises."""
+    if not docs:
+        return []
+    try:
+        await collection.insert_many(list(docs), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details["writeErrors"]
+        if any(e["code"] != DUPLICATE_KEY for e in errors):
+            raise
+        refused = {e["index"] for e in errors}
+        return [doc for i, doc in enumerate(docs) if i not in refused]
+    return list(docs)

@@ -5,6 +5,14 @@ and the events it owes are written together: the document carries an `outbox` ar
 not yet published, and a flag `outbox_owed` that the periodic sweep looks for. The relay
 publishes them in order (idempotent producer, acks=all) and then takes the published entries
 out in one write. A crash between the two re-publishes; consumers dedupe by id.
+
+A writer that records many new documents at once (billing's batches) may instead keep their
+events in an *entry collection*: one small document per event (`_id` = the event id, the fields
+of `outbox_entry`), inserted in one `insert_many` beside the documents, and deleted once
+published. An update per document costs FerretDB 1.24 about 17 times an insert of it in bulk;
+deleting what a batch published is one `delete_many` on a collection that only ever holds what
+is not published yet. Such a writer must make the entries' ids (the event ids) deterministic,
+so that writing them twice, after a crash, publishes one event twice at worst, never two.
 """
 
 import asyncio
@@ -67,6 +75,11 @@ def outbox_entry(event: CloudEvent[Any]) -> dict[str, Any]:
     }
 
 
+def entry_document(event: CloudEvent[Any]) -> dict[str, Any]:
+    """An event as a document of an entry collection: its outbox entry, keyed by its id."""
+    return {"_id": event.id, **outbox_entry(event)}
+
+
 async def publish_entry(publish: Publish, entry: dict[str, Any]) -> None:
     """Publish one outbox entry the way the relay does (CloudEvents headers, in its trace);
     returns once the broker acknowledged it. A writer that publishes an entry itself before
@@ -99,8 +112,12 @@ class OutboxRelay:
         sweep_interval: float = 5.0,
         full_sweep_interval: float = 600.0,
         batch_size: int = 100,
+        entry_collections: Sequence[AsyncCollection[dict[str, Any]]] = (),
     ) -> None:
         self._collections = {c.name: c for c in collections}
+        self._entry_collections = {c.name: c for c in entry_collections}
+        self._entry_hints: dict[str, dict[str, dict[str, Any]]] = {}
+        """Entries writers handed over, by entry collection, then by id (in insertion order)."""
         self._publish = publish
         self._poll_interval = poll_interval
         self._sweep_interval = sweep_interval
@@ -122,6 +139,11 @@ class OutboxRelay:
             self._hints[(collection, doc_id)] = outbox
         self._wakeup.set()
 
+    def wake_entries(self, collection: str, entries: Entries) -> None:
+        """Publish these entries of an entry collection soon (as inserted, with their `_id`)."""
+        self._entry_hints.setdefault(collection, {}).update({e["_id"]: e for e in entries})
+        self._wakeup.set()
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
@@ -136,6 +158,7 @@ class OutboxRelay:
             busy = False
             try:
                 await self.drain_hints()
+                await self.drain_entry_hints()
                 if time.monotonic() - last_sweep >= self._sweep_interval:
                     busy = await self.drain_once()
                     if not busy:  # a full batch means more: sweep again at once
@@ -145,7 +168,7 @@ class OutboxRelay:
                 log.exception("outbox relay: publishing failed; will retry")
                 await asyncio.sleep(self._poll_interval)  # the broker may be down: no hot loop
                 continue
-            if not busy and not self._hints:
+            if not busy and not self._hints and not self._entry_hints:
                 self._wakeup.clear()
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
@@ -173,6 +196,34 @@ class OutboxRelay:
             if failed:  # kept for the next pass, unless a writer has woken it since
                 self._hints = {**failed, **self._hints}
                 raise next(r for r in results if isinstance(r, BaseException))
+
+    async def drain_entry_hints(self) -> None:
+        """Publish the entries writers handed over, then delete them (one write per batch)."""
+        for name in list(self._entry_hints):
+            while pending := self._entry_hints.get(name):
+                ids = list(itertools.islice(pending, self._batch_size * 10))
+                batch = [pending[i] for i in ids]
+                await self._publish_entries(self._entry_collections[name], batch)
+                for entry_id in ids:  # taken out once published: a failure keeps them
+                    pending.pop(entry_id, None)
+            self._entry_hints.pop(name, None)
+
+    async def _publish_entries(
+        self, collection: AsyncCollection[dict[str, Any]], entries: Entries
+    ) -> None:
+        """Publish entries side by side (those of one key in their order), then delete them."""
+        by_key: dict[str, Entries] = {}
+        for entry in entries:
+            by_key.setdefault(entry["key"], []).append(entry)
+
+        async def in_order(run: Entries) -> None:
+            for entry in run:
+                await publish_entry(self._publish, entry)
+                PUBLISHED.labels(entry["topic"]).inc()
+
+        await asyncio.gather(*(in_order(run) for run in by_key.values()))
+        # the collection only holds what is not yet published: `$in` reads a small one
+        await collection.delete_many({"_id": {"$in": [e["_id"] for e in entries]}})
 
     async def _drain_hint(self, collection_name: str, doc_id: str, outbox: Entries | None) -> None:
         collection = self._collections[collection_name]
@@ -202,6 +253,14 @@ class OutboxRelay:
             for doc in docs:
                 oldest = _oldest(doc.get(OUTBOX_FIELD) or [], oldest)
                 await self._publish_document(collection, doc)
+        for entries in self._entry_collections.values():
+            pending += await entries.count_documents({})
+            found = await entries.find({}).sort("recorded_at", 1).limit(self._batch_size).to_list()
+            more |= len(found) == self._batch_size
+            for entry in found:
+                oldest = _oldest([entry], oldest)
+            if found:
+                await self._publish_entries(entries, found)
         PENDING.set(pending)
         OLDEST_AGE.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
         if full and not more:
