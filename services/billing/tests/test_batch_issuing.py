@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from rencontres_billing.billables import from_registration
-from rencontres_billing.documents import invoice_draft, invoice_id
+from rencontres_billing.documents import invoice_draft, invoice_id, number_fields
 from rencontres_billing.handlers import router
 from rencontres_billing.numbering import BatchClaim
 from rencontres_billing.service import Billing
@@ -40,12 +40,15 @@ async def test_a_batch_is_numbered_in_its_order_with_one_claim_and_owes_its_even
     assert [got[e.data.registration_id] for e in events] == list(range(1, 31))
     counter = await billing.store.counters.find_one({"_id": "FAC-2027"})
     assert counter == {"_id": "FAC-2027", "last": 30, "pending": None}
+    # the invoices carry no events of their own: those are in the entry outbox, one each
     docs = await billing.store.invoices.collection.find({}, {OUTBOX_FIELD: 1}).to_list()
-    issued = [e for d in docs for e in d[OUTBOX_FIELD]]
+    assert all(not d.get(OUTBOX_FIELD) for d in docs)
+    issued = await billing.store.outbox.find({}).to_list()
     assert sorted(e["key"] for e in issued) == sorted(
         invoice_id(e.data.registration_id) for e in events
     )
     assert all(e["type"] == "invoice.issued.v1" for e in issued)
+    assert len({e["_id"] for e in issued}) == 30
 
     await handle_batch(billing, events[5:15])  # redelivered: nothing changes
     assert await numbers(billing) == got
@@ -73,31 +76,95 @@ async def test_racing_batches_and_single_writers_leave_numbers_1_to_n(billing: B
     assert counter == {"_id": "FAC-2027", "last": 60, "pending": None}
 
 
-async def test_a_batch_claim_a_crash_left_half_stamped_is_finished_by_recovery(
+async def test_a_batch_claim_a_crash_left_half_done_is_finished_by_recovery(
     billing: Billing,
 ) -> None:
-    """The writer died after its claim and two of its five stamps; one draft had been numbered
-    by an earlier claim meanwhile. Recovery (or any writer) finishes it: 1..N, no gap."""
+    """The writer inserted six drafts, then one of them was numbered alone (a repeat of its
+    event, on another replica) before the writer claimed the batch; the writer died after its
+    claim and two of its invoices, before their events. Recovery (or any writer) finishes it:
+    1..N with no gap, each invoice once, and every event of the claim in the outbox, with the
+    id a second writing cannot change."""
     events = [f.submitted() for _ in range(6)]
-    await handle_batch(billing, events[:1])  # FAC-2027-000001
-    drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events[1:]]
-    await billing.store.invoices.insert_drafts(drafts)
+    drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events]
+    await billing.store.invoices.insert_drafts(drafts, "dead-writer")
     ids = [d["_id"] for d in drafts]
-    numbered = invoice_id(events[0].data.registration_id)
-    claim = BatchClaim("dead-writer", (ids[0], numbered, *ids[1:]), 2, 7)
+    await billing._number("FAC", ids[1])  # FAC-2027-000001, alone
+    claim = BatchClaim("dead-writer", tuple(ids), 2, 7)
     await billing.store.counters.update_one(
         {"_id": "FAC-2027"}, {"$set": {"last": 7, "pending": claim.stored()}}
     )
     stamp = billing._stamper("FAC")
     assert await stamp(ids[0], "FAC-2027", 2)
-    # the already numbered invoice (…000001) sits second in the claim: skipped, and ids[1]
-    # gets 3
-    assert await stamp(ids[1], "FAC-2027", 3)
+    # the already numbered draft sits second in the claim: skipped, and ids[2] gets 3
+    assert await stamp(ids[2], "FAC-2027", 3)
+    assert not await stamp(ids[2], "FAC-2027", 3), "written once"
 
     await billing.recover()
 
     got = await numbers(billing)
-    assert sorted(got.values()) == list(range(1, 7))
-    assert [got[e.data.registration_id] for e in events] == list(range(1, 7))
+    order = [1, 0, 2, 3, 4, 5]  # which event got 1, 2, …
+    assert [got[events[i].data.registration_id] for i in order] == list(range(1, 7))
     counter = await billing.store.counters.find_one({"_id": "FAC-2027"})
     assert counter == {"_id": "FAC-2027", "last": 6, "pending": None}
+    assert await billing.store.invoices.unnumbered() == []
+
+
+async def test_a_repeated_batch_writes_the_same_events_again_under_the_same_ids(
+    billing: Billing,
+) -> None:
+    """A helper finishing a claim writes its events again: same ids, so one entry each in the
+    outbox, and consumers drop a copy published twice."""
+    events = [f.submitted() for _ in range(4)]
+    await handle_batch(billing, events)
+    first = {e["_id"]: e["key"] async for e in billing.store.outbox.find({})}
+    invoices = await billing.list_invoices(None, None, None)
+    again = [billing.mapper.invoice_issued(i) for i in invoices]
+    await billing.store.owe(again)
+    assert {e.id: e.subject for e in again} == first
+    assert await billing.store.outbox.count_documents({}) == 4
+
+
+async def test_a_writer_dead_between_its_invoices_and_their_events_owes_nothing_lost(
+    billing: Billing,
+) -> None:
+    """The invoices of a claim went in, the writer died before their `invoice.issued` did:
+    the claim is still pending, and whoever finishes it writes the events of all its
+    invoices before releasing it."""
+    events = [f.submitted() for _ in range(5)]
+    drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events]
+    stored = await billing.store.invoices.insert_drafts(drafts, "dead-writer")
+    claim = BatchClaim("dead-writer", tuple(d["_id"] for d in stored), 1, 5)
+    await billing.store.counters.update_one(
+        {"_id": "FAC-2027"}, {"$set": {"last": 5, "pending": claim.stored()}}, upsert=True
+    )
+    today = billing.today()
+    numbered = [
+        {**d, **number_fields("FAC", "FAC-2027", i + 1, today, 30)} for i, d in enumerate(stored)
+    ]
+    assert len(await billing.store.invoices.issue_many(numbered)) == 5
+    assert await billing.store.outbox.count_documents({}) == 0
+
+    await billing.recover()
+
+    owed = {e["key"]: e["_id"] async for e in billing.store.outbox.find({})}
+    assert owed == {d["_id"]: billing.mapper.invoice_issued(d).id for d in numbered}
+    counter = await billing.store.counters.find_one({"_id": "FAC-2027"})
+    assert counter == {"_id": "FAC-2027", "last": 5, "pending": None}
+
+
+async def test_drafts_an_earlier_version_kept_among_the_invoices_move_and_get_numbered(
+    billing: Billing,
+) -> None:
+    """Before drafts had their own collection they sat in `invoices` with a placeholder
+    number; a start moves them (once) and recovery numbers them."""
+    event = f.submitted()
+    draft = invoice_draft(from_registration(event.data), billing.clock())
+    old = {**draft, "number": f"draft:{draft['_id']}", "numbering": None}
+    await billing.store.invoices.collection.insert_one(old)
+
+    await billing.store.create_indexes()
+    assert await billing.store.invoices.get(draft["_id"]) is None
+    assert await billing.store.invoices.unnumbered() == [draft["_id"]]
+    await billing.recover()
+
+    assert await numbers(billing) == {event.data.registration_id: 1}

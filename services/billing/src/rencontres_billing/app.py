@@ -56,9 +56,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     broker = make_broker(settings.kafka_bootstrap_servers, "billing")
     send = publisher(broker)
     relay = OutboxRelay(
-        [db["invoices"], db["credit_notes"]], send, poll_interval=settings.outbox_poll_seconds
+        [db["invoices"], db["credit_notes"]],
+        send,
+        poll_interval=settings.outbox_poll_seconds,
+        entry_collections=[db["outbox"]],
     )
-    store = BillingStore(db, relay.wake)
+    store = BillingStore(db, relay.wake, relay.wake_entries)
     billing = Billing(store, settings, clock)
     scheduler = ReminderScheduler(billing, db["jobs"])
     sampler = Sampler(lambda: figures.sample(store), settings.metrics_interval_seconds)

@@ -1,5 +1,6 @@
 """Contract events built from stored invoices and credit notes: the mapping lives here only."""
 
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,6 +21,8 @@ from rencontres_billing.invoices import Settlement
 from rencontres_billing.policy import Remind
 from rencontres_billing.settings import Settings
 from rencontres_billing.signing import signed_pdf_url
+
+_EVENT_IDS = uuid.UUID("0b7c3f52-3a0e-4a8e-9d55-3e1f7c2b9a40")
 
 SOURCE = "/services/billing"
 Doc = dict[str, Any]
@@ -52,8 +55,16 @@ class EventMapper:
         self._settings = settings
         self._clock = clock
 
-    def _wrap(self, data: EventData, invoice_id: str) -> CloudEvent[Any]:
-        return new_event(data, source=SOURCE, subject=invoice_id)  # keyed by invoice
+    def _wrap(
+        self, data: EventData, invoice_id: str, once_for: str | None = None
+    ) -> CloudEvent[Any]:
+        """The event, keyed by invoice. `once_for`: what makes it happen once (a document's
+        number): its id is derived from it, so a copy written again after a crash (a claim's
+        helper) is the same event, which consumers drop."""
+        event_id = (
+            str(uuid.uuid5(_EVENT_IDS, f"{data.event_type}:{once_for}")) if once_for else None
+        )
+        return new_event(data, source=SOURCE, subject=invoice_id, event_id=event_id)
 
     def pdf_link(self, number: str) -> tuple[str, datetime]:
         expires_at = self._clock() + timedelta(days=self._settings.link_ttl_days)
@@ -83,7 +94,7 @@ class EventMapper:
                 reference=invoice["number"],
             ),
         )
-        return self._wrap(data, invoice["_id"])
+        return self._wrap(data, invoice["_id"], once_for=invoice["number"])
 
     def payment_received(self, invoice: Doc, payment: Doc, settled: Settlement) -> CloudEvent[Any]:
         data = PaymentReceivedV1(
@@ -141,4 +152,4 @@ class EventMapper:
             refund_cents=note["refund_cents"],
             pdf_url=self.pdf_link(note["number"])[0],
         )
-        return self._wrap(data, note["invoice_id"])  # keyed by the invoice it corrects
+        return self._wrap(data, note["invoice_id"], once_for=note["number"])  # keyed by the invoice

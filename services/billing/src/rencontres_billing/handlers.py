@@ -1,7 +1,9 @@
 """Event handlers: a contract event in, one call to the billing service.
 
 Registrations that hold a place also have batch handlers: a backlog of them is invoiced with
-one draft write, one numbering claim and one stamp write per batch (`Billing.invoice_many`).
+one draft insert, one numbering claim, one invoice insert and one event insert per batch
+(`Billing.invoice_many`). They dedupe by themselves (`idempotent=True`): a repeated event finds
+its draft, keyed by the registration, and its invoice numbered already.
 """
 
 from collections.abc import Sequence
@@ -29,7 +31,7 @@ async def on_submitted(event: CloudEvent[RegistrationSubmittedV1], billing: Bill
         await billing.invoice(from_registration(event.data))
 
 
-@router.on_batch(RegistrationSubmittedV1)
+@router.on_batch(RegistrationSubmittedV1, idempotent=True)
 async def on_submitted_batch(
     events: Sequence[CloudEvent[RegistrationSubmittedV1]], billing: Billing
 ) -> None:
@@ -42,7 +44,7 @@ async def on_reserved(event: CloudEvent[RegistrationReservedV1], billing: Billin
     await billing.invoice(from_registration(event.data))
 
 
-@router.on_batch(RegistrationReservedV1)
+@router.on_batch(RegistrationReservedV1, idempotent=True)
 async def on_reserved_batch(
     events: Sequence[CloudEvent[RegistrationReservedV1]], billing: Billing
 ) -> None:

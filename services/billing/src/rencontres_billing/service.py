@@ -6,12 +6,14 @@ finds the step already done and goes on with the next.
 """
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
+from rencontres_contracts import CloudEvent
 
 from rencontres_billing import events
 from rencontres_billing.documents import (
@@ -54,9 +56,12 @@ class Billing:
         self.mapper = events.EventMapper(settings, clock)
         self.zone = ZoneInfo(settings.timezone)
         self._numbering: dict[Series, tuple[Numbering, Documents]] = {
-            "FAC": (Numbering(store.counters, store.invoices.collection, "FAC"), store.invoices),
+            "FAC": (
+                Numbering(store.counters, store.invoices, "FAC", self._batch_helper("FAC")),
+                store.invoices,
+            ),
             "AV": (
-                Numbering(store.counters, store.credit_notes.collection, "AV"),
+                Numbering(store.counters, store.credit_notes, "AV", self._batch_helper("AV")),
                 store.credit_notes,
             ),
         }
@@ -73,12 +78,15 @@ class Billing:
         draft = invoice_draft(billable, self.clock())
         if draft["totals"]["incl_vat_cents"] == 0:
             return
-        if await self.store.invoices.insert_draft(draft):
-            self._fresh[draft["_id"]] = draft  # stamped from memory: one read less
+        for stored in await self.store.invoices.insert_drafts([draft], uuid.uuid4().hex):
+            self._fresh[stored["_id"]] = stored  # numbered from memory: one read less
         try:
             await self._number("FAC", draft["_id"], fresh=draft["_id"] in self._fresh)
         finally:
             self._fresh.pop(draft["_id"], None)
+        await self._credit_if_cancelled(billable)
+
+    async def _credit_if_cancelled(self, billable: Billable) -> None:
         if billable.pool_id and await self.store.was_cancelled(billable.registration_id):
             # a seat's cancellation (keyed by registration) overtook its pool's closing (keyed
             # by pool): the invoice stands, and is credited at once
@@ -86,57 +94,82 @@ class Billing:
 
     async def invoice_many(self, billables: Sequence[tuple[Billable, str | None]]) -> None:
         """`invoice` for many billable registrations (each with the trace of the event that
-        revealed it): their drafts in one write, numbered with one claim and stamped in one
-        write (the batch rules in `numbering`), in the order given."""
+        revealed it): their drafts in one insert, numbered with one claim, the numbered
+        invoices in one insert and their events in one more (the batch rules in `numbering`),
+        in the order given. A draft that was there already (a repeated event) goes alone."""
         if not batch_allowed(self.today()):
             for billable, _ in billables:
                 await self.invoice(billable)
             return
-        now = self.clock()
+        now, batch = self.clock(), uuid.uuid4().hex
         drafts: dict[str, Doc] = {}
         traces: dict[str, str | None] = {}
         for billable, traceparent in billables:
             draft = invoice_draft(billable, now)
             if draft["totals"]["incl_vat_cents"] and draft["_id"] not in drafts:
                 drafts[draft["_id"]], traces[draft["_id"]] = draft, traceparent
-        inserted = await self.store.invoices.insert_drafts(list(drafts.values()))
-        fresh = {doc_id: drafts[doc_id] for doc_id in inserted}  # as stored: no read needed
+        inserted = await self.store.invoices.insert_drafts(list(drafts.values()), batch)
+        fresh = {d["_id"]: d for d in inserted}  # as stored: no read needed
         numbering, _ = self._numbering["FAC"]
-        stamp_many = self._bulk_stamper(fresh, traces)
-        year = self.today().year
+        ids = [doc_id for doc_id in drafts if doc_id in fresh]
         await numbering.number_batch(
-            list(drafts), year, stamp_many, self._stamper("FAC"), frozenset(inserted)
+            batch, ids, self.today().year, self._bulk_stamper(fresh, traces), self._stamper("FAC")
         )
+        for doc_id in drafts.keys() - fresh.keys():
+            await self._number("FAC", doc_id)  # a repeat: most likely numbered already
         for billable, _ in billables:
-            if billable.pool_id and await self.store.was_cancelled(billable.registration_id):
-                await self.cancel(billable.registration_id)  # as in `invoice`
+            await self._credit_if_cancelled(billable)
 
     def _bulk_stamper(self, fresh: dict[str, Doc], traces: dict[str, str | None]) -> StampMany:
-        """Write numbers into invoice drafts, many at once, each with its `invoice.issued`."""
+        """Number invoice drafts this writer inserted: the invoices in one insert, then their
+        `invoice.issued` in the entry outbox in one more, before the claim is released (a
+        crash in between leaves the claim pending, and its helper writes them again)."""
 
-        async def stamp_many(counter: str, stamps: Sequence[tuple[str, int]]) -> bool:
-            unknown = [doc_id for doc_id, _ in stamps if doc_id not in fresh]
-            read = {d["_id"]: d for d in await self.store.invoices.get_many(unknown)}
-            today, writes = self.today(), []
-            for doc_id, sequence in stamps:
-                draft = fresh.get(doc_id) or read.get(doc_id)
-                if draft is None or draft.get("numbering"):
-                    break  # numbered meanwhile: write the stamps before it, then say so
-                fields = number_fields(
-                    "FAC", counter, sequence, today, self.settings.payment_terms_days
-                )
-                event = self.mapper.invoice_issued({**draft, **fields})
-                if traces.get(doc_id):  # the trace of the event that revealed it
-                    event = event.model_copy(update={"traceparent": traces[doc_id]})
-                writes.append((doc_id, fields, [event]))
-            written = await self.store.invoices.stamp_many(writes) if writes else True
-            if written:
-                ISSUED.labels("FAC").inc(len(writes))
-                for doc_id, _, _ in writes:
-                    fresh.pop(doc_id, None)
-            return written and len(writes) == len(stamps)
+        async def stamp_many(counter: str, token: str, stamps: Sequence[tuple[str, int]]) -> bool:
+            today, terms = self.today(), self.settings.payment_terms_days
+            invoices = [
+                {**fresh[doc_id], **number_fields("FAC", counter, sequence, today, terms)}
+                for doc_id, sequence in stamps
+            ]
+            written = await self.store.invoices.issue_many(invoices)
+            ISSUED.labels("FAC").inc(len(written))
+            owed = []
+            for invoice in invoices:  # all of them: what a crashed try wrote may be unpublished
+                event = self.mapper.invoice_issued(invoice)
+                if traces.get(invoice["_id"]):  # the trace of the event that revealed it
+                    event = event.model_copy(update={"traceparent": traces[invoice["_id"]]})
+                owed.append(event)
+            await self.store.owe(owed)
+            return len(written) == len(invoices)
 
         return stamp_many
+
+    def _batch_helper(self, series: Series) -> StampMany:
+        """Finish a batch claim another writer left pending: the numbered documents it still
+        owes (its drafts read by the claim's token), then the events of all of the claim's
+        documents, written again under their ids (a crash may have come between the two)."""
+        documents = self.store.invoices if series == "FAC" else self.store.credit_notes
+
+        async def stamp_many(counter: str, token: str, stamps: Sequence[tuple[str, int]]) -> bool:
+            today, terms = self.today(), self.settings.payment_terms_days
+            drafts = {d["_id"]: d for d in await documents.drafts_of(token)} if stamps else {}
+            numbered = [
+                {**drafts[doc_id], **number_fields(series, counter, sequence, today, terms)}
+                for doc_id, sequence in stamps
+            ]
+            written = await documents.issue_many(numbered)
+            ISSUED.labels(series).inc(len(written))
+            await self.store.owe(
+                [self._issued_event(series, d) for d in await documents.of_batch(token)]
+            )
+            return len(written) == len(numbered)
+
+        return stamp_many
+
+    def _issued_event(self, series: Series, document: Doc) -> CloudEvent[Any]:
+        if series == "FAC":
+            return self.mapper.invoice_issued(document)
+        return self.mapper.credit_note_issued(document)
 
     async def _number(self, series: Series, doc_id: str, fresh: bool = False) -> None:
         numbering, _ = self._numbering[series]
@@ -146,21 +179,16 @@ class Billing:
         _, documents = self._numbering[series]
 
         async def stamp(doc_id: str, counter: str, sequence: int) -> bool:
-            # a draft this process just inserted is as stored (drafts never change before
-            # their number); any other is read. The write is conditional either way.
-            draft = self._fresh.pop(doc_id, None) or await documents.get(doc_id)
-            if draft is None or draft.get("numbering"):
+            # a draft this process just inserted is as stored (drafts never change); any
+            # other is read. The insert is refused when the numbered document is there.
+            draft = self._fresh.pop(doc_id, None) or await documents.draft(doc_id)
+            if draft is None:
                 return False
             fields = number_fields(
                 series, counter, sequence, self.today(), self.settings.payment_terms_days
             )
             issued = {**draft, **fields}
-            event = (
-                self.mapper.invoice_issued(issued)
-                if series == "FAC"
-                else self.mapper.credit_note_issued(issued)
-            )
-            stamped = await documents.stamp(doc_id, fields, [event]) is not None
+            stamped = await documents.issue(issued, [self._issued_event(series, issued)])
             if stamped:
                 ISSUED.labels(series).inc()
             return stamped
@@ -174,8 +202,8 @@ class Billing:
         for series, (numbering, documents) in self._numbering.items():
             for year in {self.today().year - 1, self.today().year}:
                 await numbering.recover(year, self._stamper(series))
-            for draft in await documents.unnumbered():
-                await self._number(series, draft["_id"])
+            for draft_id in await documents.unnumbered():
+                await self._number(series, draft_id)
                 finished += 1
         for invoice in await self.store.invoices.find(
             {"status": {"$in": ["lapsed", "cancelled"]}, "credit_note_id": None}
@@ -284,25 +312,31 @@ class Billing:
 
     async def cancel(self, registration_id: str) -> None:
         """A registration ended: credit its invoice under the refund policy."""
-        invoice = await self.store.invoices.get(invoice_id(registration_id))
+        invoice = await self._invoice_of(registration_id)
         if invoice is None:
             # nothing invoiced yet; remember it, in case the invoice is on its way (a seat's
             # pool closing travels on another key), then look once more
             await self.store.remember_cancelled(registration_id, self.clock())
-            invoice = await self.store.invoices.get(invoice_id(registration_id))
+            invoice = await self._invoice_of(registration_id)
             if invoice is None:
                 return
-        if not invoice.get("numbering"):  # issuing was cut short: finish it, then credit
-            await self._number("FAC", invoice["_id"])
-            invoice = await self.store.invoices.get(invoice["_id"])
         if invoice is not None and invoice["status"] in LIVE:
             await self._credit(invoice, "cancelled")
+
+    async def _invoice_of(self, registration_id: str) -> Doc | None:
+        """The registration's invoice; a draft whose issuing was cut short is numbered first."""
+        doc_id = invoice_id(registration_id)
+        invoice = await self.store.invoices.get(doc_id)
+        if invoice is None and await self.store.invoices.draft(doc_id) is not None:
+            await self._number("FAC", doc_id)
+            invoice = await self.store.invoices.get(doc_id)
+        return invoice
 
     async def _credit(self, invoice: Doc, reason: CreditReason) -> None:
         percent = self.settings.cancellation_refund_percent if reason == "cancelled" else 100
         credit = credit_for(totals_of(invoice), invoice["paid_cents"], percent)
         draft = credit_note_draft(invoice, credit, reason, self.clock())
-        await self.store.credit_notes.insert_draft(draft)
+        await self.store.credit_notes.insert_draft(draft, uuid.uuid4().hex)
         await self._number("AV", draft["_id"])
         status = "lapsed" if reason == "lapsed" else "cancelled"
         await self.store.invoices.change(

@@ -1,6 +1,8 @@
-"""Gap-free numbers from one counter document per series and year (rules in `numbering`)."""
+"""Gap-free numbers from one counter document per series and year (rules in `numbering`).
 
-import uuid
+A number is written by inserting the numbered document (`Documents.issue`/`issue_many`): the
+"stamp" of the rules is that insert, refused when the document is there already."""
+
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -20,24 +22,33 @@ from rencontres_billing.numbering import (
     plan_batch,
     resolve,
 )
+from rencontres_billing.store.documents import Documents
 
 Doc = dict[str, Any]
 Stamp = Callable[[str, str, int], Awaitable[bool]]
-"""stamp(draft id, counter id, sequence): write the number into the draft if it has none;
-True when this call wrote it."""
-StampMany = Callable[[str, Sequence[tuple[str, int]]], Awaitable[bool]]
-"""stamp_many(counter id, [(draft id, sequence), ...]): write the numbers, each only if its
-draft has none; True when this call wrote them all."""
+"""stamp(draft id, counter id, sequence): insert the draft's numbered document unless it is
+there; True when this call wrote it."""
+StampMany = Callable[[str, str, Sequence[tuple[str, int]]], Awaitable[bool]]
+"""stamp_many(counter id, claim token, [(draft id, sequence), ...]): insert the numbered
+documents, each unless it is there, and record the events the claim's documents owe (all of
+them, even with no stamp left: a writer may have died between its documents and their events);
+True when this call wrote every stamp. Called before the claim is released."""
 
 
 class Numbering:
     """Numbers drafts of one series; `stamp` writes a number (and the events it owes)."""
 
     def __init__(
-        self, counters: AsyncCollection[Doc], drafts: AsyncCollection[Doc], series: Series
+        self,
+        counters: AsyncCollection[Doc],
+        documents: Documents,
+        series: Series,
+        helper: StampMany,
     ) -> None:
         self._counters = counters
-        self._drafts = drafts
+        self._documents = documents
+        self._helper = helper
+        """How a batch claim another writer left pending is finished."""
         self.series = series
         self._known: set[str] = set()
         self._last: dict[str, int] = {}
@@ -65,34 +76,27 @@ class Numbering:
             await self._help(counter, stamp)
 
     async def number_batch(
-        self,
-        draft_ids: Sequence[str],
-        year: int,
-        stamp_many: StampMany,
-        stamp: Stamp,
-        fresh: frozenset[str] = frozenset(),
+        self, batch: str, draft_ids: Sequence[str], year: int, stamp_many: StampMany, stamp: Stamp
     ) -> None:
-        """Number the drafts (in this order) with one claim on the counter; `fresh`: the ones
-        the caller has just inserted, known to have no number (the others are read once)."""
+        """Number, in this order and with one claim on the counter, drafts this writer has
+        just inserted with the tag `batch` (any other goes through `number`)."""
         counter = counter_id(self.series, year)
         await self._ensure(counter)
-        ids = list(dict.fromkeys(draft_ids))
-        states = await self._states([i for i in ids if i not in fresh])
-        todo = tuple(i for i in ids if i in fresh or states.get(i, MISSING) is None)
-        while todo:
+        ids = tuple(dict.fromkeys(draft_ids))
+        while ids:
             last = self._last.get(counter)
             if last is None:
                 last = await self._help(counter, stamp)
                 if last is None:
                     continue  # a claim was pending: helped; look at the counter again
-            claim = BatchClaim(uuid.uuid4().hex, todo, last + 1, last + len(todo))
+            claim = BatchClaim(batch, ids, last + 1, last + len(ids))
             claimed = await self._counters.update_one(
                 {"_id": counter, "pending": None, "last": last},
                 {"$set": {"last": claim.last, "pending": claim.stored()}},
             )
             self._last.pop(counter, None)
             if claimed.matched_count:
-                await self._finish_batch(counter, claim, stamp_many)
+                await self._finish_batch(counter, claim, stamp_many, drafts_known=True)
                 return
 
     async def recover(self, year: int, stamp: Stamp) -> None:
@@ -106,29 +110,23 @@ class Numbering:
             return None
         pending = seen.get("pending")  # FerretDB's upsert leaves out a `$setOnInsert` of null
         if isinstance(pending, dict):
-            await self._finish_batch(counter, BatchClaim.of(pending), self._stamp_many(stamp))
+            await self._finish_batch(counter, BatchClaim.of(pending), self._helper)
         elif pending is not None:
             await self._finish(counter, seen["last"], pending, stamp)
         else:
             return int(seen["last"])
         return None
 
-    def _stamp_many(self, stamp: Stamp) -> StampMany:
-        """A helper without the batch writer's bulk stamp: one conditional stamp at a time."""
-
-        async def stamp_many(counter: str, stamps: Sequence[tuple[str, int]]) -> bool:
-            written = [await stamp(draft_id, counter, sequence) for draft_id, sequence in stamps]
-            return all(written)
-
-        return stamp_many
-
-    async def _finish_batch(self, counter: str, claim: BatchClaim, stamp_many: StampMany) -> None:
-        """Take a pending batch claim to its end (see `plan_batch`): read its drafts (after the
-        claim: from then on only this claim numbers them), stamp what is left, then release,
-        giving back the numbers not used. A stamp refused means a helper wrote it: read again."""
+    async def _finish_batch(
+        self, counter: str, claim: BatchClaim, stamp_many: StampMany, drafts_known: bool = False
+    ) -> None:
+        """Take a pending batch claim to its end (see `plan_batch`): read what its drafts have
+        (after the claim: from then on only this claim numbers them), stamp what is left, then
+        release, giving back the numbers not used. A stamp refused means a helper wrote it:
+        read again. `drafts_known`: the caller inserted the drafts itself, so they exist."""
         while True:
-            plan = plan_batch(counter, claim, await self._states(claim.ids))
-            if plan.stamps and not await stamp_many(counter, plan.stamps):
+            plan = plan_batch(counter, claim, await self._states(claim, drafts_known))
+            if not await stamp_many(counter, claim.token, plan.stamps):
                 continue  # a helper wrote some: read what is there now
             last = claim.first + plan.used - 1
             released = await self._counters.update_one(
@@ -139,16 +137,13 @@ class Numbering:
                 self._last[counter] = last
             return
 
-    async def _states(self, draft_ids: Sequence[str]) -> dict[str, DraftState]:
-        if not draft_ids:
-            return {}
-        docs = self._drafts.find({"_id": {"$in": list(draft_ids)}}, {"numbering": 1})
-        return {
-            d["_id"]: (d["numbering"]["counter"], d["numbering"]["sequence"])
-            if d.get("numbering")
-            else None
-            async for d in docs
-        }
+    async def _states(self, claim: BatchClaim, drafts_known: bool) -> dict[str, DraftState]:
+        """What the claim's drafts hold, read by the claim's token (an equality FerretDB hands
+        to PostgreSQL): every draft of a claim carries it, and so does its numbered document,
+        whoever numbered it."""
+        numbered = await self._documents.numbered_of(claim.token)
+        drafts = set(claim.ids) if drafts_known else await self._documents.draft_ids_of(claim.token)
+        return {i: numbered.get(i) if i in drafts else MISSING for i in claim.ids}
 
     async def counters(self) -> list[Doc]:
         return await self._counters.find({"_id": {"$regex": f"^{self.series}-"}}).to_list()
@@ -161,11 +156,7 @@ class Numbering:
             self._known.add(counter)
 
     async def _numbering_of(self, draft_id: str) -> tuple[str, int] | None:
-        doc = await self._drafts.find_one({"_id": draft_id}, {"numbering": 1})
-        if doc is None:
-            raise LookupError(f"no draft {draft_id} to number")
-        numbering = doc.get("numbering")
-        return (numbering["counter"], numbering["sequence"]) if numbering else None
+        return await self._documents.numbering_of(draft_id)
 
     async def _finish(
         self, counter: str, last: int, draft_id: str, stamp: Stamp, fresh: bool = False
