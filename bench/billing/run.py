@@ -87,12 +87,15 @@ def drain(
     events: int,
     logs: Path,
     timeout: float,
+    servers: dict[str, int],
 ) -> dict[str, Any]:
-    """Start the consumer, sample how many documents are done until all are; the figures."""
+    """Start the consumer, sample how many documents are done until all are; the figures
+    (with the CPU each server process group spent per document meanwhile)."""
     proc = spawn(argv, logs / f"{target}.log", env)
     started = time.monotonic()
     samples: list[tuple[float, int]] = []
-    cpu_before = cpu_seconds({target: proc.pid})
+    groups = {target: proc.pid, **servers}
+    cpu_before = cpu_seconds(groups)
     try:
         while True:
             done = count()
@@ -104,7 +107,8 @@ def drain(
             if time.monotonic() - started > timeout:
                 break
             time.sleep(0.5)
-        cpu = cpu_seconds({target: proc.pid})[target] - cpu_before[target]
+        cpu_after = cpu_seconds(groups)
+        cpu = cpu_after[target] - cpu_before[target]
     finally:
         stop_group(proc)
     low, high = events * 0.1, events * 0.9
@@ -124,6 +128,10 @@ def drain(
         "seconds_total": round(samples[-1][0], 1),
         "steady_rate_per_s": round(rate, 1) if rate else None,
         "cpu_ms_per_document": round(1000 * cpu / max(samples[-1][1], 1), 2),
+        "server_cpu_ms_per_document": {
+            name: round(1000 * (cpu_after[name] - cpu_before[name]) / max(samples[-1][1], 1), 2)
+            for name in servers
+        },
         "samples": [(round(t, 1), d) for t, d in samples],
     }
 
@@ -167,6 +175,7 @@ def main() -> None:
             backlog(endpoints.kafka_bootstrap_servers, [real_topic, bare_topic], args.events)
         )
         mongo: MongoClient[dict[str, Any]] = MongoClient(endpoints.mongodb_uri)
+        servers = {n: g for n, g in stack.process_groups().items() if n != "mailpit"}
         env = {**os.environ, **endpoints.env(), "PYTHONPATH": str(REPO), "LOG_LEVEL": "warning"}
         real_db, bare_db = f"bench_billing_{tag}", f"bench_bare_{tag}"
         real_env = {
@@ -188,6 +197,7 @@ def main() -> None:
                 args.events,
                 state,
                 args.timeout,
+                servers,
             )
         )
         # once, after the drain: the counters' figure checked against the invoices themselves
@@ -212,6 +222,7 @@ def main() -> None:
                 args.events,
                 state,
                 args.timeout,
+                servers,
             )
         )
         results[1]["inserted_counted"] = mongo[bare_db]["invoices"].count_documents({})
@@ -228,6 +239,7 @@ def main() -> None:
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
             "events": args.events,
             "stack_state": str(state),
+            "load_average": os.getloadavg(),
         },
         "results": results,
         "summary": {
@@ -245,6 +257,8 @@ def main() -> None:
             f"{r['target']:>10}: {r['steady_rate_per_s']} /s steady, {r['done']}/{r['events']} "
             f"in {r['seconds_total']} s, {r['cpu_ms_per_document']} ms CPU per document"
         )
+        servers_cpu = ", ".join(f"{k} {v}" for k, v in r["server_cpu_ms_per_document"].items())
+        print(f"{'':>10}  servers' CPU per document (ms): {servers_cpu}")
     verdict = "PASS" if report["summary"]["pass"] else "FAIL"
     print(f"ratio {report['summary']['ratio']} (target ≥ 0.333): {verdict}")
     print(f"wrote {RESULTS}/billing.json and .png")
