@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,9 +133,14 @@ async def test_a_bad_payment_gets_a_422_naming_the_field(
     ]:
         r = await http.post(url, json=body, headers=STAFF)
         assert r.status_code == 422, r.text
-        assert field in json.dumps(r.json()["detail"])
+        assert [e["loc"] for e in r.json()["detail"]] == [["body", field]]
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    future = {"amount_cents": 10, "paid_on": tomorrow, "reference": "x"}
+    r = await http.post(url, json=future, headers=STAFF)  # refused by the domain, not pydantic
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "paid_on"], r.text
     missing = f"{urls['billing']}/api/staff/invoices/FAC-1999-000001"
-    assert (await http.get(missing, headers=STAFF)).status_code == 404
+    r = await http.get(missing, headers=STAFF)
+    assert r.status_code == 404 and r.json()["detail"][0]["loc"] == ["path", "number"]
     for garbage in ("FAC-2026-1%00", "drop%20table", "AV-2026-000001"):
         r = await http.get(f"{urls['billing']}/api/staff/invoices/{garbage}", headers=STAFF)
         assert r.status_code == 422 and "number" in r.text
@@ -174,6 +180,10 @@ async def test_card_webhook_valid_bad_signature_replayed_and_duplicate(
 
     forged = await http.post(url, content=body, headers=_signed(body, secret="not-ours"))
     assert forged.status_code == 401
+    assert forged.json()["detail"][0]["loc"] == ["header", "Payment-Signature"]
+    unknown = body.replace(number.encode(), b"FAC-1999-000001")
+    r = await http.post(url, content=unknown, headers=_signed(unknown))
+    assert r.status_code == 404 and r.json()["detail"][0]["loc"] == ["body", "invoice_number"]
     replayed = await http.post(url, content=body, headers=_signed(body, int(time.time()) - 301))
     assert replayed.status_code == 401
     ok = await http.post(url, content=body, headers=_signed(body))

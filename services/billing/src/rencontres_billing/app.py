@@ -25,6 +25,14 @@ from rencontres_billing.service import Billing, Clock, system_clock
 from rencontres_billing.settings import Settings
 from rencontres_billing.store.documents import BillingStore
 
+WHERE = {
+    "number": "path",
+    "Payment-Signature": "header",
+    "Payment-Timestamp": "header",
+    "signature": "query",
+    "expires": "query",
+}
+"""Where a refused field came from, as FastAPI's own errors say it (`["body", "paid_on"]`)."""
 STATUS: dict[RefusalCode, int] = {
     "invoice_not_found": 404,
     "credit_note_not_found": 404,
@@ -107,7 +115,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     @app.exception_handler(BillingRefused)
     async def refused(_: Request, exc: BillingRefused) -> JSONResponse:
-        detail = [{"loc": [exc.field or "body"], "msg": MESSAGES[exc.code], "type": exc.code}]
+        loc = [WHERE.get(exc.field, "body"), exc.field] if exc.field else ["body"]
+        detail = [{"loc": loc, "msg": MESSAGES[exc.code], "type": exc.code}]
         return JSONResponse({"detail": detail}, status_code=STATUS[exc.code])
 
     @app.exception_handler(ValidationError)

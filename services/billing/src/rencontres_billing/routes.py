@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from rencontres_billing import export, rendering
 from rencontres_billing.deps import BillingDep, StaffDep
+from rencontres_billing.errors import BillingRefused
 from rencontres_billing.schemas import (
     CardPaymentIn,
     CreditNoteOut,
@@ -164,9 +165,13 @@ async def card_webhook(
         s.webhook_secret, timestamp, signature, raw, billing.clock(), s.webhook_tolerance_seconds
     )
     body = CardPaymentIn.model_validate_json(raw)
-    await billing.record_payment(
-        body.invoice_number, body.amount_cents, body.paid_on, body.id, "card", f"card:{body.id}"
-    )
+    try:
+        await billing.record_payment(
+            body.invoice_number, body.amount_cents, body.paid_on, body.id, "card", f"card:{body.id}"
+        )
+    except BillingRefused as refused:  # the number comes in the body here, not in the path
+        field = "invoice_number" if refused.field == "number" else refused.field
+        raise BillingRefused(refused.code, field) from None
     return {"status": "applied"}
 
 
