@@ -73,44 +73,21 @@ async def landing(request: Request, registrations: RegistrationsDep) -> Response
     )
 
 
-@router.get("/register/stand")
-async def stand_form(request: Request, registrations: RegistrationsDep) -> Response:
-    return _form_page(request, registrations, "stand", reader_language(request))
+def _form_routes(name: FormName, path: str) -> None:
+    """The page (GET) and the submission (POST) of one of the forms without a pool to join."""
+
+    async def show(request: Request, registrations: RegistrationsDep) -> Response:
+        return _form_page(request, registrations, name, reader_language(request))
+
+    async def submit(request: Request, registrations: RegistrationsDep) -> Response:
+        return await _submit(request, registrations, name)
+
+    router.add_api_route(path, show, methods=["GET"], name=f"{name}_form")
+    router.add_api_route(path, submit, methods=["POST"], name=f"{name}_submit")
 
 
-@router.post("/register/stand")
-async def stand_submit(request: Request, registrations: RegistrationsDep) -> Response:
-    return await _submit(request, registrations, "stand")
-
-
-@router.get("/register/student")
-async def student_form(request: Request, registrations: RegistrationsDep) -> Response:
-    return _form_page(request, registrations, "student", reader_language(request))
-
-
-@router.post("/register/student")
-async def student_submit(request: Request, registrations: RegistrationsDep) -> Response:
-    return await _submit(request, registrations, "student")
-
-
-@router.get("/register/incubator")
-async def incubator_form(request: Request, registrations: RegistrationsDep) -> Response:
-    return _form_page(request, registrations, "incubator", reader_language(request))
-
-
-@router.post("/register/incubator")
-async def incubator_submit(request: Request, registrations: RegistrationsDep) -> Response:
-    return await _submit(request, registrations, "incubator")
-
-
-@router.get("/pools/new")
-async def pool_form(request: Request, registrations: RegistrationsDep) -> Response:
-    return _form_page(request, registrations, "pool_open", reader_language(request))
-
-
-@router.post("/pools/new")
-async def pool_submit(request: Request, registrations: RegistrationsDep) -> Response:
-    return await _submit(request, registrations, "pool_open")
+for _name, _path in _PATHS.items():
+    _form_routes(_name, _path)
 
 
 @router.get("/pools/{pool_id}/join")

@@ -46,13 +46,9 @@ async def status_page(
 async def cancel(
     request: Request, registration_id: str, registrations: RegistrationsDep
 ) -> Response:
-    form, language, refused = await checked_form(request)
-    if refused:
-        return refused
-    token = form.get("t", "")
-    doc = await registrations.for_owner(registration_id, token) if token else None
-    if doc is None:
-        return message_page(request, language, "notfound", status_code=404)
+    form, language, token, doc = await _owner_post(request, registration_id, registrations)
+    if isinstance(doc, Response):
+        return doc
     if form.get("confirm") != "yes":
         return render(
             request,
@@ -75,18 +71,29 @@ async def cancel(
 async def accept(
     request: Request, registration_id: str, registrations: RegistrationsDep
 ) -> Response:
-    form, language, refused = await checked_form(request)
-    if refused:
-        return refused
-    token = form.get("t", "")
-    doc = await registrations.for_owner(registration_id, token) if token else None
-    if doc is None:
-        return message_page(request, language, "notfound", status_code=404)
+    _, language, token, doc = await _owner_post(request, registration_id, registrations)
+    if isinstance(doc, Response):
+        return doc
     try:
         await registrations.accept_offer(doc)
     except TransitionRefused as exc:
         return await _status(request, registrations, doc, token, language, refused=exc)
     return RedirectResponse(status_path(doc, done="accepted"), status_code=303)
+
+
+async def _owner_post(
+    request: Request, registration_id: str, registrations: Registrations
+) -> tuple[dict[str, str], Language, str, LinkedRegistration | Response]:
+    """An owner's form: its fields, language and private token, and the registration, or
+    the page to answer instead (CSRF refused, or no registration for that token)."""
+    form, language, refused = await checked_form(request)
+    token = form.get("t", "")
+    if refused:
+        return form, language, token, refused
+    doc = await registrations.for_owner(registration_id, token) if token else None
+    if doc is None:
+        return form, language, token, message_page(request, language, "notfound", status_code=404)
+    return form, language, token, doc
 
 
 async def _status(
