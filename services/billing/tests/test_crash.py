@@ -5,8 +5,9 @@ exactly 1..N, with no gap and no duplicate, and each registration has exactly on
 The burst is the issue's 2,000 registrations (about 65 s on a shared 2-core machine since
 batch numbering); `BILLING_CRASH_BURST` runs it with another size. Each replica is a real
 `python -m rencontres_billing` on a private topic and database, so the session's services are
-not disturbed; its relay is off (the events stay owed in the documents: publishing is not what
-is under test here).
+not disturbed; its relay is off, so every `invoice.issued.v1` stays where issuing recorded it
+(the entry outbox for a batch, the invoice's own outbox one at a time): each invoice owes
+exactly one, under one id, whatever the crashes cut short.
 """
 
 import asyncio
@@ -88,5 +89,13 @@ async def test_numbers_stay_gap_free_when_billing_is_killed_during_a_burst(
     assert {d["_id"] for d in docs} == {invoice_id(e.data.registration_id) for e in events}
     counter = await mongo[name]["counters"].find_one({"_id": f"FAC-{year}"})
     assert counter is not None and counter["last"] == BURST and counter["pending"] is None
+    issued: dict[str, set[str]] = {}
+    async for entry in mongo[name]["outbox"].find({}, {"key": 1, "type": 1}):
+        issued.setdefault(entry["key"], set()).add(entry["_id"])
+    async for doc in invoices.find({"outbox_owed": True}, {"outbox": 1}):
+        for entry in doc["outbox"]:
+            issued.setdefault(entry["key"], set()).add(entry["id"])
+    assert set(issued) == {d["_id"] for d in docs}, "an invoice without its issued event"
+    assert all(len(ids) == 1 for ids in issued.values()), "one invoice, two different events"
     print(f"\n{BURST} invoices numbered with {KILLS} SIGKILLs in {elapsed:.1f}s")
     await mongo.drop_database(name)
