@@ -10,7 +10,7 @@ itself, which the tests catch for every key the templates and the code name.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -45,18 +45,25 @@ def _french_spacing(text: str) -> str:
     return re.sub(r" ([?!;:])(?=\s|$)", "\u202f\\1", text)
 
 
-FR: Mapping[str, str] = {key: _french_spacing(text) for key, text in load("fr").items()}
-EN: Mapping[str, str] = load("en")
-MESSAGES: Mapping[Language, Mapping[str, str]] = {"fr": FR, "en": EN}
+TYPOGRAPHY: Mapping[Language, Callable[[str], str]] = {"fr": _french_spacing}
+
+
+def _texts(language: Language) -> dict[str, str]:
+    fix = TYPOGRAPHY.get(language)
+    return {key: fix(text) if fix else text for key, text in load(language).items()}
+
+
+MESSAGES: Mapping[Language, Mapping[str, str]] = {lang: _texts(lang) for lang in LANGUAGES}
+FR = MESSAGES["fr"]
+EN = MESSAGES["en"]
 
 
 def language_of(*candidates: str | None) -> Language:
     """The first candidate that is a language we speak (query, form, cookie...), else French."""
     for candidate in candidates:
-        if candidate == "fr":
-            return "fr"
-        if candidate == "en":
-            return "en"
+        for language in LANGUAGES:
+            if candidate == language:
+                return language
     return DEFAULT
 
 
