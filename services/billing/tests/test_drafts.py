@@ -1,0 +1,72 @@
+"""Drafts in their own collection, against the real FerretDB: what erasure must reach there, and
+what an upgrade from the layout where drafts sat among the invoices must finish correctly."""
+
+from typing import Any
+
+import pytest
+from rencontres_billing.billables import from_registration
+from rencontres_billing.documents import invoice_draft
+from rencontres_billing.handlers import router
+from rencontres_billing.service import Billing
+from rencontres_contracts import CloudEvent, parse_event
+
+from services.billing.tests import factories as f
+
+pytestmark = pytest.mark.infra
+
+
+async def handle(billing: Billing, event: CloudEvent[Any]) -> None:
+    await router.bind(billing)[event.type](parse_event(event.to_bytes()))
+
+
+async def handle_batch(billing: Billing, events: list[CloudEvent[Any]]) -> None:
+    parsed = [parse_event(e.to_bytes()) for e in events]
+    await router.bind_batches(billing)[events[0].type](parsed)
+
+
+async def contacts_left(billing: Billing, registration_id: str) -> list[str]:
+    """Where a contact person of the registration is still stored: collection names."""
+    left = []
+    for name in ("invoices", "invoice_drafts", "credit_notes", "credit_note_drafts"):
+        query = {"registration_ids": registration_id, "contact": {"$ne": None}}
+        left += [name] * await billing.store.db[name].count_documents(query)
+    return left
+
+
+async def test_erasure_drops_the_contact_from_drafts_too(billing: Billing) -> None:
+    """Drafts are kept once numbered (a repeat finds them): they hold the contact person as
+    the invoice and the credit note do, so erasure must reach them too."""
+    batch, single = f.submitted(), f.submitted()
+    await handle_batch(billing, [batch])
+    await handle(billing, single)
+    await handle(billing, f.cancelled(single.data.registration_id))  # a credit note's draft
+    assert await contacts_left(billing, single.data.registration_id) == [
+        "invoices",
+        "invoice_drafts",
+        "credit_notes",
+        "credit_note_drafts",
+    ]
+
+    for event in (batch, single):
+        await handle(billing, f.erased(event.data.registration_id))
+
+    assert await contacts_left(billing, batch.data.registration_id) == []
+    assert await contacts_left(billing, single.data.registration_id) == []
+
+
+async def test_a_draft_erased_before_its_number_gives_an_invoice_without_the_contact(
+    billing: Billing,
+) -> None:
+    """The writer died between the draft and its number; the registration is erased; the
+    daily run numbers the draft: the invoice must not bring the erased contact back."""
+    event = f.submitted()
+    draft = invoice_draft(from_registration(event.data), billing.clock())
+    await billing.store.invoices.insert_drafts([draft], "dead-writer")
+
+    await handle(billing, f.erased(event.data.registration_id))
+    await billing.recover()
+
+    [invoice] = await billing.list_invoices(event.data.registration_id, None, None)
+    assert invoice["number"] == "FAC-2027-000001"
+    assert invoice["contact"] is None
+    assert await contacts_left(billing, event.data.registration_id) == []
