@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from rencontres_billing.billables import from_registration
-from rencontres_billing.documents import invoice_draft
+from rencontres_billing.documents import invoice_draft, number_fields
 from rencontres_billing.handlers import router
 from rencontres_billing.service import Billing
 from rencontres_contracts import CloudEvent, parse_event
@@ -70,3 +70,39 @@ async def test_a_draft_erased_before_its_number_gives_an_invoice_without_the_con
     assert invoice["number"] == "FAC-2027-000001"
     assert invoice["contact"] is None
     assert await contacts_left(billing, event.data.registration_id) == []
+
+
+async def test_a_batch_claim_left_pending_by_the_previous_layout_is_finished_without_a_gap(
+    billing: Billing,
+) -> None:
+    """The version before kept drafts among the invoices (no `batch` tag) and numbered them in
+    place. One of its writers died in the middle of a batch: two invoices numbered, two drafts
+    not, the claim pending. The new version starts (moves the drafts, recovers): 1..4, each
+    once, and the counter free; the two numbered now owe their `invoice.issued`."""
+    events = [f.submitted() for _ in range(4)]
+    drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events]
+    today = billing.today()
+    old_numbered = [
+        {**d, **number_fields("FAC", "FAC-2027", i + 1, today, 30)}
+        for i, d in enumerate(drafts[:2])
+    ]
+    old_drafts = [{**d, "number": f"draft:{d['_id']}", "numbering": None} for d in drafts[2:]]
+    await billing.store.invoices.collection.insert_many([*old_numbered, *old_drafts])
+    ids = [d["_id"] for d in drafts]
+    pending = {"claim": "a-token-of-the-old-version", "ids": ids, "first": 1, "last": 4}
+    await billing.store.counters.insert_one({"_id": "FAC-2027", "last": 4, "pending": pending})
+
+    await billing.store.create_indexes()  # moves the old drafts
+    await billing.recover()
+
+    invoices = await billing.list_invoices(None, None, None)
+    assert [(i["_id"], i["numbering"]["sequence"]) for i in invoices] == [
+        (doc_id, n) for n, doc_id in enumerate(ids, 1)
+    ]
+    counter = await billing.store.counters.find_one({"_id": "FAC-2027"})
+    assert counter == {"_id": "FAC-2027", "last": 4, "pending": None}
+    # the old version wrote its invoices' events with them; the two numbered now owe theirs
+    assert {e["key"] async for e in billing.store.outbox.find({})} == set(ids[2:])
+
+    await handle_batch(billing, [f.submitted()])  # numbering goes on after them
+    assert len(await billing.list_invoices(None, None, None)) == 5
