@@ -61,6 +61,12 @@ class Numbering:
         duplicate that numbered it meanwhile makes this claim give its number back)."""
         counter = counter_id(self.series, year)
         await self._ensure(counter)
+        if not fresh and await self._numbering_of(draft_id) is not None:
+            # a repeat: its first try may have failed (not crashed) with its batch claim
+            # pending, the invoices in but not their events; finish that claim now, rather than
+            # at the next claim or the daily run (one read of the counter when none is pending)
+            await self._help(counter, stamp)
+            return
         while fresh or await self._numbering_of(draft_id) is None:
             fresh = False
             claimed = await self._counters.find_one_and_update(
