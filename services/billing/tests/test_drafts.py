@@ -7,6 +7,7 @@ import pytest
 from rencontres_billing.billables import from_registration
 from rencontres_billing.documents import invoice_draft, number_fields
 from rencontres_billing.handlers import router
+from rencontres_billing.numbering import BatchClaim
 from rencontres_billing.service import Billing
 from rencontres_contracts import CloudEvent, parse_event
 
@@ -106,3 +107,34 @@ async def test_a_batch_claim_left_pending_by_the_previous_layout_is_finished_wit
 
     await handle_batch(billing, [f.submitted()])  # numbering goes on after them
     assert len(await billing.list_invoices(None, None, None)) == 5
+
+
+async def test_cancelling_a_registration_whose_draft_a_dead_batch_left_pending_credits_it(
+    billing: Billing,
+) -> None:
+    """A batch writer died after its claim, before any invoice; one of its registrations is
+    cancelled: the cancellation finishes the claim (the invoice gets its number in the batch's
+    range, not a new one), then credits it. Numbers stay 1..N in both series."""
+    events = [f.submitted() for _ in range(3)]
+    drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events]
+    await billing.store.invoices.insert_drafts(drafts, "dead-writer")
+    claim = BatchClaim("dead-writer", tuple(d["_id"] for d in drafts), 1, 3)
+    await billing.store.counters.update_one(
+        {"_id": "FAC-2027"}, {"$set": {"last": 3, "pending": claim.stored()}}, upsert=True
+    )
+
+    await handle(billing, f.cancelled(events[1].data.registration_id))
+
+    invoices = await billing.list_invoices(None, None, None)
+    assert [(i["_id"], i["number"], i["status"]) for i in invoices] == [
+        (drafts[0]["_id"], "FAC-2027-000001", "issued"),
+        (drafts[1]["_id"], "FAC-2027-000002", "cancelled"),
+        (drafts[2]["_id"], "FAC-2027-000003", "issued"),
+    ]
+    [note] = await billing.list_credit_notes(None, None)
+    assert note["number"] == "AV-2027-000001" and note["invoice_id"] == drafts[1]["_id"]
+    counters = await billing.store.counters.find({}).sort("_id").to_list()
+    assert [(c["_id"], c["last"], c["pending"]) for c in counters] == [
+        ("AV-2027", 1, None),
+        ("FAC-2027", 3, None),
+    ]
