@@ -155,3 +155,12 @@ def test_k8s_manifests_parse_and_probe_readyz() -> None:
         if e["name"] == "REGISTRATION_STAFF_TOKEN"
     ]
     assert staff and staff[0]["valueFrom"]["secretKeyRef"]["key"] == "REGISTRATION_STAFF_TOKEN"
+
+
+def test_billing_replicas_of_two_versions_never_run_side_by_side() -> None:
+    """Billing's numbering keeps its state across documents whose layout a version may change
+    (drafts moved to their own collection, numbers given by inserting): a replica of the
+    version before, still numbering during a rolling update, would give back numbers the new
+    one inserted. Old replicas stop before new ones start."""
+    deployments = {d["metadata"]["name"]: d for d in _k8s_docs() if d["kind"] == "Deployment"}
+    assert deployments["billing"]["spec"].get("strategy") == {"type": "Recreate"}

@@ -168,3 +168,31 @@ async def test_drafts_an_earlier_version_kept_among_the_invoices_move_and_get_nu
     await billing.recover()
 
     assert await numbers(billing) == {event.data.registration_id: 1}
+
+
+async def test_a_redelivery_after_a_batch_failed_before_its_events_owes_them_at_once(
+    billing: Billing,
+) -> None:
+    """The writer's batch failed (a database error, not a crash) between its invoices and their
+    `invoice.issued`: the claim stays pending, and the consumer hands the events again. Those
+    are repeats now (their invoices are numbered), but the first of them must finish the
+    claim, not leave the events unwritten until the next claim or the daily run."""
+    events = [f.submitted() for _ in range(3)]
+    drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events]
+    stored = await billing.store.invoices.insert_drafts(drafts, "failed-writer")
+    claim = BatchClaim("failed-writer", tuple(d["_id"] for d in stored), 1, 3)
+    await billing.store.counters.update_one(
+        {"_id": "FAC-2027"}, {"$set": {"last": 3, "pending": claim.stored()}}, upsert=True
+    )
+    today = billing.today()
+    numbered = [
+        {**d, **number_fields("FAC", "FAC-2027", i + 1, today, 30)} for i, d in enumerate(stored)
+    ]
+    assert len(await billing.store.invoices.issue_many(numbered)) == 3
+
+    await handle_batch(billing, events[:2])  # redelivered (a batch, or one by one: both)
+
+    owed = {e["key"] async for e in billing.store.outbox.find({})}
+    assert owed == {d["_id"] for d in stored}
+    counter = await billing.store.counters.find_one({"_id": "FAC-2027"})
+    assert counter == {"_id": "FAC-2027", "last": 3, "pending": None}

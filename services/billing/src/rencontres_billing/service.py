@@ -153,8 +153,17 @@ class Billing:
         async def stamp_many(counter: str, token: str, stamps: Sequence[tuple[str, int]]) -> bool:
             today, terms = self.today(), self.settings.payment_terms_days
             drafts = {d["_id"]: d for d in await documents.drafts_of(token)} if stamps else {}
-            numbered = [
-                {**drafts[doc_id], **number_fields(series, counter, sequence, today, terms)}
+            for doc_id, _ in stamps:
+                if doc_id not in drafts:  # untagged: a claim of the version before tags
+                    if (draft := await documents.draft(doc_id)) is None:
+                        raise LookupError(f"no draft {doc_id} to number")  # never deleted
+                    drafts[doc_id] = draft
+            numbered = [  # tagged with the claim: `of_batch` finds them, and their events
+                {
+                    **drafts[doc_id],
+                    **number_fields(series, counter, sequence, today, terms),
+                    "batch": token,
+                }
                 for doc_id, sequence in stamps
             ]
             written = await documents.issue_many(numbered)

@@ -61,6 +61,12 @@ class Numbering:
         duplicate that numbered it meanwhile makes this claim give its number back)."""
         counter = counter_id(self.series, year)
         await self._ensure(counter)
+        if not fresh and await self._numbering_of(draft_id) is not None:
+            # a repeat: its first try may have failed (not crashed) with its batch claim
+            # pending, the invoices in but not their events; finish that claim now, rather than
+            # at the next claim or the daily run (one read of the counter when none is pending)
+            await self._help(counter, stamp)
+            return
         while fresh or await self._numbering_of(draft_id) is None:
             fresh = False
             claimed = await self._counters.find_one_and_update(
@@ -140,10 +146,24 @@ class Numbering:
     async def _states(self, claim: BatchClaim, drafts_known: bool) -> dict[str, DraftState]:
         """What the claim's drafts hold, read by the claim's token (an equality FerretDB hands
         to PostgreSQL): every draft of a claim carries it, and so does its numbered document,
-        whoever numbered it."""
+        whoever numbered it. A claim left pending by the version before drafts were tagged
+        names untagged ones (moved at start-up, or numbered in place): those few are read by
+        id, as counting them missing would give back numbers they hold."""
         numbered = await self._documents.numbered_of(claim.token)
         drafts = set(claim.ids) if drafts_known else await self._documents.draft_ids_of(claim.token)
-        return {i: numbered.get(i) if i in drafts else MISSING for i in claim.ids}
+        states: dict[str, DraftState] = {}
+        for draft_id in claim.ids:
+            if draft_id in drafts:
+                states[draft_id] = numbered.get(draft_id)
+            elif draft_id not in states:
+                states[draft_id] = await self._untagged(draft_id)
+        return states
+
+    async def _untagged(self, draft_id: str) -> DraftState:
+        try:
+            return await self._documents.numbering_of(draft_id)
+        except LookupError:
+            return MISSING
 
     async def counters(self) -> list[Doc]:
         return await self._counters.find({"_id": {"$regex": f"^{self.series}-"}}).to_list()
