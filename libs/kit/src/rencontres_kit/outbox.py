@@ -157,8 +157,9 @@ class OutboxRelay:
         while True:
             busy = False
             try:
-                await self.drain_hints()
+                # entries first: a batch's entries are older than what its documents owe since
                 await self.drain_entry_hints()
+                await self.drain_hints()
                 if time.monotonic() - last_sweep >= self._sweep_interval:
                     busy = await self.drain_once()
                     if not busy:  # a full batch means more: sweep again at once
@@ -245,14 +246,6 @@ class OutboxRelay:
         if full:
             query = {f"{OUTBOX_FIELD}.0": {"$exists": True}}
         oldest: datetime | None = None
-        for collection in self._collections.values():
-            pending += await collection.count_documents(query)
-            cursor = collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
-            docs = await cursor.to_list()
-            more |= len(docs) == self._batch_size
-            for doc in docs:
-                oldest = _oldest(doc.get(OUTBOX_FIELD) or [], oldest)
-                await self._publish_document(collection, doc)
         for entries in self._entry_collections.values():
             pending += await entries.count_documents({})
             found = await entries.find({}).sort("recorded_at", 1).limit(self._batch_size).to_list()
@@ -261,6 +254,14 @@ class OutboxRelay:
                 oldest = _oldest([entry], oldest)
             if found:
                 await self._publish_entries(entries, found)
+        for collection in self._collections.values():
+            pending += await collection.count_documents(query)
+            cursor = collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
+            docs = await cursor.to_list()
+            more |= len(docs) == self._batch_size
+            for doc in docs:
+                oldest = _oldest(doc.get(OUTBOX_FIELD) or [], oldest)
+                await self._publish_document(collection, doc)
         PENDING.set(pending)
         OLDEST_AGE.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
         if full and not more:
