@@ -40,6 +40,16 @@ async def issued(http: httpx.AsyncClient, base: str, registration_id: str) -> di
     return await eventually(probe, timeout=30)
 
 
+async def invoice_a_stand(
+    http: httpx.AsyncClient, endpoints: Endpoints, base: str
+) -> tuple[str, dict[str, Any]]:
+    """A reserved stand's submission published; its registration id and its invoice."""
+    event = f.submitted()
+    await publish(endpoints, event)
+    rid = event.data.registration_id
+    return rid, await issued(http, base, rid)
+
+
 async def test_staff_api_needs_the_token(http: httpx.AsyncClient, urls: dict[str, str]) -> None:
     assert (await http.get(f"{urls['billing']}/api/staff/invoices")).status_code == 401
     bad = {"Authorization": "Bearer nope"}
@@ -53,10 +63,7 @@ async def test_a_reserved_stand_is_invoiced_paid_by_transfer_and_its_pdf_is_a_va
     billing_events: BillingEvents,
 ) -> None:
     base = urls["billing"]
-    event = f.submitted()
-    rid = event.data.registration_id
-    await publish(endpoints, event)
-    invoice = await issued(http, base, rid)
+    rid, invoice = await invoice_a_stand(http, endpoints, base)
     number = invoice["number"]
     assert number.startswith("FAC-") and invoice["status"] == "issued"
     assert invoice["total_incl_vat_cents"] == 76010 and invoice["paid_cents"] == 0
@@ -163,10 +170,9 @@ async def test_card_webhook_valid_bad_signature_replayed_and_duplicate(
     http: httpx.AsyncClient, urls: dict[str, str], endpoints: Endpoints
 ) -> None:
     base = urls["billing"]
-    event = f.submitted()
-    await publish(endpoints, event)
-    number = (await issued(http, base, event.data.registration_id))["number"]
-    provider_id = f"evt_{event.data.registration_id[:8]}"
+    rid, invoice = await invoice_a_stand(http, endpoints, base)
+    number = invoice["number"]
+    provider_id = f"evt_{rid[:8]}"
     body = json.dumps(
         {
             "id": provider_id,
@@ -202,10 +208,8 @@ async def test_cancellation_credit_note_and_the_accounting_export(
     billing_events: BillingEvents,
 ) -> None:
     base = urls["billing"]
-    event = f.submitted()
-    rid = event.data.registration_id
-    await publish(endpoints, event)
-    number = (await issued(http, base, rid))["number"]
+    rid, invoice = await invoice_a_stand(http, endpoints, base)
+    number = invoice["number"]
     await publish(endpoints, f.cancelled(rid))
     events = await billing_events.of(
         invoice_id(rid), ["invoice.issued.v1", "credit_note.issued.v1"]
