@@ -56,6 +56,10 @@ DUE = Gauge(
 )
 
 
+UNKNOWN = "unknown"
+"""An attempt's outcome when it failed unexpectedly: its delivery's state is not known."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -89,22 +93,29 @@ class Dispatcher:
         self._wake_outbox = wake_outbox
         self._wakeup = asyncio.Event()
         self._hints: dict[str, Doc] = {}
-        self.token = uuid.uuid4().hex
-        """The lease token of deliveries recorded already claimed for this dispatcher."""
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(policy.concurrency)
-        self._domain = domain_of(email.mail_from)
+        self.domain = domain_of(email.mail_from)
+        """The Message-ID's domain (`deliveries.message_id`)."""
 
-    def claimed_now(self, now: datetime) -> Doc:
+    def claimed_now(self, now: datetime, lease: str) -> Doc:
         """The fields a delivery is recorded with when it is ours to send at once: recorded
         already claimed (one insert, no claiming write: the proxy in front of FerretDB
-        serialises updates per collection, not inserts). A crash leaves its lease to run out."""
+        serialises updates per collection, not inserts). A crash leaves its lease to run out.
+
+        `lease` is one token for all the deliveries recorded together (`new_lease`): their
+        acceptances are then recorded together too, by one write that finds them by that
+        token (`_send_group`)."""
         return {
             "status": "sending",
-            "lease": self.token,
+            "lease": lease,
             "attempts": 1,
             "due_at": now + self.policy.lease,
         }
+
+    @staticmethod
+    def new_lease() -> str:
+        return uuid.uuid4().hex
 
     def wake(self, *claimed: Doc) -> None:
         """Send these deliveries, recorded claimed by `claimed_now`, soon."""
@@ -146,10 +157,45 @@ class Dispatcher:
         return await self.scan()
 
     async def send_claimed(self) -> None:
-        """Send the deliveries recorded already claimed for us (side by side)."""
+        """Send the deliveries recorded already claimed for us (side by side), each group
+        recorded together under its lease token."""
         while self._hints:
             hinted, self._hints = self._hints, {}
-            await asyncio.gather(*(self._guarded(doc["_id"], doc) for doc in hinted.values()))
+            groups: dict[str, list[Doc]] = {}
+            for doc in hinted.values():
+                groups.setdefault(doc["lease"], []).append(doc)
+            await asyncio.gather(*(self._send_group(lease, docs) for lease, docs in groups.items()))
+
+    async def _send_group(self, lease: str, docs: list[Doc]) -> None:
+        """Send deliveries recorded together, claimed under one `lease`, and record the emails
+        accepted with one `update_many` by that token (an equality FerretDB hands PostgreSQL)
+        instead of one update each, the write FerretDB does slowest.
+
+        Every other outcome (a refusal, a retry, an SMS, an event the broker did not take) is
+        recorded by its own write first, moving its delivery off `sending`, so what is left
+        `sending` under this lease is exactly what was accepted. When an attempt failed in a way
+        that leaves its delivery's state unknown, the accepted ones are recorded one by one
+        instead. A delivery whose lease ran out and was taken over carries another token and
+        is not touched. A crash before the write leaves the group's leases to run out: the
+        window for a second copy (same Message-ID, counted) spans the group's sending time."""
+        accepted: list[str] = []
+        outcomes = await asyncio.gather(*(self._guarded(d["_id"], d, accepted) for d in docs))
+        if not accepted:
+            return
+        now = self.now()
+        try:
+            if UNKNOWN in outcomes:
+                for delivery_id in accepted:
+                    await self.store.sent(delivery_id, now, {})
+                return
+            recorded = await self.store.sent_together(lease, now)
+        except Exception:
+            log.exception(
+                "recording %d acceptances failed; their leases will run out", len(accepted)
+            )
+            return
+        if recorded != len(accepted):
+            log.warning("%d of %d acceptances recorded together", recorded, len(accepted))
 
     async def scan(self) -> bool:
         """Every due delivery tried (side by side), owed dead letters published. True when a
@@ -160,19 +206,25 @@ class Dispatcher:
         await asyncio.gather(*(self._guarded(i) for i in ids))
         return len(ids) == self.policy.batch
 
-    async def _guarded(self, delivery_id: str, claimed: Doc | None = None) -> None:
+    async def _guarded(
+        self, delivery_id: str, claimed: Doc | None = None, accepted: list[str] | None = None
+    ) -> str | None:
         async with self._slots:
             try:
-                await self.attempt(delivery_id, claimed)
+                return await self.attempt(delivery_id, claimed, accepted)
             except Exception:
                 log.exception("attempt on %s failed unexpectedly", delivery_id)
+                return UNKNOWN
 
-    async def attempt(self, delivery_id: str, claimed: Doc | None = None) -> str | None:
+    async def attempt(
+        self, delivery_id: str, claimed: Doc | None = None, accepted: list[str] | None = None
+    ) -> str | None:
         """Claim (unless recorded `claimed` for us), send, record; the new status, or None
-        when someone else holds it."""
+        when someone else holds it. With `accepted`, an email accepted and its event published
+        is not recorded but added there, for the caller to record with its group."""
         now = self.now()
         if claimed is not None:
-            token, doc = self.token, claimed
+            token, doc = claimed["lease"], claimed
         else:
             token = uuid.uuid4().hex
             before = await self.store.claim(delivery_id, token, now, self.policy.lease)
@@ -202,7 +254,10 @@ class Dispatcher:
         done = self.now()
         entry = events.sent_entry(doc, done)
         if await self._published(entry):  # one write: the status, no outbox to empty after
-            await self.store.sent(delivery_id, done, {**extra, "sent_event_id": entry["id"]})
+            if accepted is not None and channel == "email":
+                accepted.append(delivery_id)  # recorded with its group
+            else:
+                await self.store.sent(delivery_id, done, extra)
         elif await self.store.sent(delivery_id, done, extra, entry):
             self._wake_outbox(self.store.deliveries.name, delivery_id, [entry])
         return "sent"
@@ -249,7 +304,7 @@ class Dispatcher:
     async def _send(self, doc: Doc) -> Doc:
         content = doc["content"]
         if doc["channel"] == "email":
-            mid = message_id(doc["_id"], self._domain)
+            mid = doc.get("message_id") or message_id(doc["_id"], self.domain)
             await self.email.send(
                 OutgoingEmail(
                     to=doc["to"],

@@ -9,7 +9,7 @@ from typing import Any
 from rencontres_contracts import CloudEvent
 
 from rencontres_notify import sms
-from rencontres_notify.deliveries import Channel, delivery_id
+from rencontres_notify.deliveries import Channel, delivery_id, message_id
 from rencontres_notify.dispatcher import Clock, Dispatcher, utcnow
 from rencontres_notify.messages import MESSAGES, Message, Recipient
 from rencontres_notify.rendering import render_email, render_sms
@@ -32,26 +32,30 @@ class Notifier:
 
     async def handle(self, event: CloudEvent[Any]) -> int:
         """Record the deliveries the event's row asks for; how many were new."""
-        recorded = [doc for doc in self._deliveries(event) if await self.store.record(doc)]
+        lease = self.dispatcher.new_lease()
+        recorded = [doc for doc in self._deliveries(event, lease) if await self.store.record(doc)]
         self._wake(recorded)
         return len(recorded)
 
     async def handle_many(self, events: Sequence[CloudEvent[Any]]) -> int:
         """What `handle` does for each event, with one insert for them all (the consumer's
-        batch path): a delivery recorded before (a redelivered event) is left as it is."""
+        batch path): a delivery recorded before (a redelivered event) is left as it is. The
+        deliveries to send at once are claimed under one lease, so that their acceptances are
+        recorded together too."""
+        lease = self.dispatcher.new_lease()
         recorded = await self.store.record_many(
-            [doc for event in events for doc in self._deliveries(event)]
+            [doc for event in events for doc in self._deliveries(event, lease)]
         )
         self._wake(recorded)
         return len(recorded)
 
-    def _deliveries(self, event: CloudEvent[Any]) -> list[Doc]:
+    def _deliveries(self, event: CloudEvent[Any], lease: str) -> list[Doc]:
         message = MESSAGES[event.type]
         docs = []
         for recipient in message.recipients(event.data):
             for channel in message.channels:
                 if channel in recipient.channels:
-                    doc = self._delivery(event, message, recipient, channel)
+                    doc = self._delivery(event, message, recipient, channel, lease)
                     if doc is not None:
                         docs.append(doc)
         return docs
@@ -64,7 +68,12 @@ class Notifier:
         return await self.store.erase(registration_id, self.now())
 
     def _delivery(
-        self, event: CloudEvent[Any], message: Message, recipient: Recipient, channel: Channel
+        self,
+        event: CloudEvent[Any],
+        message: Message,
+        recipient: Recipient,
+        channel: Channel,
+        lease: str,
     ) -> Doc | None:
         contact = recipient.contact
         language = contact.language
@@ -82,8 +91,9 @@ class Notifier:
                 return None
             content = {"text": render_sms(message.template, language, recipient.context)}
             due = (sms.quiet_until(now, *self.dispatcher.policy.quiet) or now).astimezone(UTC)
+        ident = delivery_id(event.id, channel, recipient.key)
         doc = {
-            "_id": delivery_id(event.id, channel, recipient.key),
+            "_id": ident,
             "registration_id": recipient.registration_ids[0],
             "registration_ids": list(recipient.registration_ids),
             "event_id": event.id,
@@ -101,6 +111,8 @@ class Notifier:
             "created_at": now,
             "due_at": due,
         }
+        if channel == "email":  # known now: the sent record need not carry it
+            doc["message_id"] = message_id(ident, self.dispatcher.domain)
         if due <= now:  # ours to send at once: recorded claimed, no claiming write
-            doc.update(self.dispatcher.claimed_now(now))
+            doc.update(self.dispatcher.claimed_now(now, lease))
         return doc

@@ -35,6 +35,7 @@ class DeliveryStore:
         await self.deliveries.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         await self.deliveries.create_index([("dead_letter_owed", ASCENDING)])
         await self.deliveries.create_index([(OWED_FIELD, ASCENDING)])
+        await self.deliveries.create_index([("lease", ASCENDING)])
 
     async def record(self, doc: Doc) -> bool:
         """Record a delivery to make; False when it was recorded before (a redelivered event)."""
@@ -106,6 +107,20 @@ class DeliveryStore:
         """Record the acceptance, and its `delivery.sent.v1` in the same write unless it is
         published already (see `Dispatcher._published`)."""
         return await self._final(delivery_id, "sent", now, {"sent_at": now, **extra}, event)
+
+    async def sent_together(self, lease: str, now: datetime) -> int:
+        """Record as accepted every delivery still `sending` under `lease` (the dispatcher
+        moved every other outcome off `sending` first); how many. One write for a group:
+        equalities only, which FerretDB hands PostgreSQL. `sent_at` is the group's: when its
+        acceptances were recorded, at most the group's sending time after each acceptance."""
+        result = await self.deliveries.update_many(
+            {"lease": lease, "status": "sending"},
+            {
+                "$set": {"status": "sent", "updated_at": now, "sent_at": now},
+                "$unset": {"due_at": "", "lease": ""},
+            },
+        )
+        return result.modified_count
 
     async def retry(
         self,
