@@ -56,6 +56,15 @@ DUE = Gauge(
 )
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """An email the server accepted, not recorded yet: its `delivery.sent.v1` and fields."""
+
+    delivery_id: str
+    entry: Doc
+    extra: Doc
+
+
 UNKNOWN = "unknown"
 """An attempt's outcome when it failed unexpectedly: its delivery's state is not known."""
 
@@ -167,26 +176,44 @@ class Dispatcher:
             await asyncio.gather(*(self._send_group(lease, docs) for lease, docs in groups.items()))
 
     async def _send_group(self, lease: str, docs: list[Doc]) -> None:
-        """Send deliveries recorded together, claimed under one `lease`, and record the emails
-        accepted with one `update_many` by that token (an equality FerretDB hands PostgreSQL)
-        instead of one update each, the write FerretDB does slowest.
+        """Send deliveries recorded together, claimed under one `lease`; publish the
+        `delivery.sent.v1` of the emails accepted side by side (the producer packs them into
+        few requests), then record those acceptances with one `update_many` by the token (an
+        equality FerretDB hands PostgreSQL) instead of one update each, the write FerretDB does
+        slowest.
 
-        Every other outcome (a refusal, a retry, an SMS, an event the broker did not take) is
-        recorded by its own write first, moving its delivery off `sending`, so what is left
-        `sending` under this lease is exactly what was accepted. When an attempt failed in a way
-        that leaves its delivery's state unknown, the accepted ones are recorded one by one
-        instead. A delivery whose lease ran out and was taken over carries another token and
-        is not touched. A crash before the write leaves the group's leases to run out: the
-        window for a second copy (same Message-ID, counted) spans the group's sending time."""
-        accepted: list[str] = []
+        Every other outcome (a refusal, a retry, an SMS, an event the broker did not take, which
+        then rides its delivery's outbox) is recorded by its own write first, moving its
+        delivery off `sending`, so what is left `sending` under this lease is exactly what was
+        accepted and published. When an attempt or one of those writes failed in a way that
+        leaves a delivery's state unknown, the acceptances are recorded one by one instead. A
+        delivery whose lease ran out and was taken over carries another token and is not
+        touched. A crash before the write leaves the group's leases to run out: the window for a
+        second copy (same Message-ID, counted) spans the group's sending time."""
+        accepted: list[Accepted] = []
         outcomes = await asyncio.gather(*(self._guarded(d["_id"], d, accepted) for d in docs))
         if not accepted:
             return
+        published = await asyncio.gather(*(self._published(a.entry) for a in accepted))
+        settled = UNKNOWN not in outcomes
+        together = []
+        for done, ok in zip(accepted, published, strict=True):
+            if ok:
+                together.append(done)
+                continue
+            try:
+                await self._sent_via_outbox(done)
+            except Exception:
+                log.exception("recording the acceptance of %s failed", done.delivery_id)
+                settled = False
+        await self._record_together(lease, together, settled)
+
+    async def _record_together(self, lease: str, accepted: list[Accepted], settled: bool) -> None:
         now = self.now()
         try:
-            if UNKNOWN in outcomes:
-                for delivery_id in accepted:
-                    await self.store.sent(delivery_id, now, {})
+            if not settled:
+                for done in accepted:
+                    await self.store.sent(done.delivery_id, now, done.extra)
                 return
             recorded = await self.store.sent_together(lease, now)
         except Exception:
@@ -207,7 +234,7 @@ class Dispatcher:
         return len(ids) == self.policy.batch
 
     async def _guarded(
-        self, delivery_id: str, claimed: Doc | None = None, accepted: list[str] | None = None
+        self, delivery_id: str, claimed: Doc | None = None, accepted: list[Accepted] | None = None
     ) -> str | None:
         async with self._slots:
             try:
@@ -217,11 +244,11 @@ class Dispatcher:
                 return UNKNOWN
 
     async def attempt(
-        self, delivery_id: str, claimed: Doc | None = None, accepted: list[str] | None = None
+        self, delivery_id: str, claimed: Doc | None = None, accepted: list[Accepted] | None = None
     ) -> str | None:
         """Claim (unless recorded `claimed` for us), send, record; the new status, or None
-        when someone else holds it. With `accepted`, an email accepted and its event published
-        is not recorded but added there, for the caller to record with its group."""
+        when someone else holds it. With `accepted`, an email accepted is neither published nor
+        recorded but added there, for the caller to do both with its group."""
         now = self.now()
         if claimed is not None:
             token, doc = claimed["lease"], claimed
@@ -251,16 +278,19 @@ class Dispatcher:
             reason = f"unclassified {type(exc).__name__}: {exc}"
             return await self._failure(doc, token, transient(reason, maybe_delivered=True))
         ATTEMPTS.labels(channel, "sent").inc()
-        done = self.now()
-        entry = events.sent_entry(doc, done)
-        if await self._published(entry):  # one write: the status, no outbox to empty after
-            if accepted is not None and channel == "email":
-                accepted.append(delivery_id)  # recorded with its group
-            else:
-                await self.store.sent(delivery_id, done, extra)
-        elif await self.store.sent(delivery_id, done, extra, entry):
-            self._wake_outbox(self.store.deliveries.name, delivery_id, [entry])
+        done = Accepted(delivery_id, events.sent_entry(doc, self.now()), extra)
+        if accepted is not None and channel == "email":
+            accepted.append(done)  # published and recorded with its group
+        elif await self._published(done.entry):  # one write: the status, no outbox to empty
+            await self.store.sent(delivery_id, self.now(), extra)
+        else:
+            await self._sent_via_outbox(done)
         return "sent"
+
+    async def _sent_via_outbox(self, done: "Accepted") -> None:
+        """Record an acceptance whose event the broker did not take, with that event."""
+        if await self.store.sent(done.delivery_id, self.now(), done.extra, done.entry):
+            self._wake_outbox(self.store.deliveries.name, done.delivery_id, [done.entry])
 
     async def _published(self, entry: Doc) -> bool:
         """Publish `delivery.sent.v1` straight away, before the acceptance is recorded; False
