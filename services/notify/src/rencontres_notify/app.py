@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wake_outbox=relay.wake,
     )
     notifier = Notifier(store, dispatcher, unsubscribe=settings.unsubscribe)
-    sampler = Sampler(lambda: figures.sample(store), settings.metrics_interval_seconds)
+    sampler = Sampler(figures.Figures(store).sample, settings.metrics_interval_seconds)
     consumer = EventConsumer(
         settings.consumer_group,
         store.processed,
