@@ -2,9 +2,11 @@
 together: one `update_many` by that token for the emails that went through, a write of its own
 for every other outcome, and nothing recorded `sent` that was not accepted. A batch of events
 redelivered through the consumer sends nothing twice and leaves `processed_events` alone
-(`on_batch(..., idempotent=True)`)."""
+(`on_batch(..., idempotent=True)`). Recording waits while too much is unsent."""
 
+import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 from uuid import uuid4
 
@@ -20,7 +22,7 @@ from rencontres_notify.retry import transient
 from rencontres_notify.senders import OutgoingEmail
 from rencontres_notify.store import DeliveryStore
 
-from services.notify.tests.conftest import Clock, mails_to
+from services.notify.tests.conftest import FAST, Clock, mails_to
 from services.notify.tests.test_delivery_flow import submitted
 
 pytestmark = pytest.mark.infra
@@ -166,3 +168,35 @@ async def test_a_redelivered_batch_through_the_consumer_sends_nothing_new(
         [doc] = await store.for_registration(event.subject)
         assert doc["status"] == "sent" and doc["attempts"] == 1
     assert await store.processed.count_documents({}) == 0  # neither looked up nor recorded
+
+
+async def test_the_consumer_waits_while_too_many_recorded_deliveries_are_unsent(
+    make_dispatcher: Callable[..., Dispatcher],
+    store: DeliveryStore,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+) -> None:
+    """A backlog waits in Kafka, not in memory past its leases: recording returns once the
+    dispatcher has sent enough; and at once when it stops (what was recorded is durable)."""
+    dispatcher = make_dispatcher(policy=replace(FAST, max_unsent=3))
+    notifier = Notifier(store, dispatcher, clock=clock)
+    addresses = people(4)
+
+    recording = asyncio.create_task(
+        notifier.handle_many([submitted(a, None, False) for a in addresses[:3]])
+    )
+    await asyncio.sleep(0.5)
+    assert not recording.done()  # 3 unsent: the handler holds its batch
+    await dispatcher.send_claimed()
+    assert await asyncio.wait_for(recording, 5) == 3
+    assert all([await mails_to(http, endpoints.mail_url, a) for a in addresses[:3]])
+
+    dispatcher = make_dispatcher(policy=replace(FAST, max_unsent=1))
+    recording = asyncio.create_task(
+        Notifier(store, dispatcher, clock=clock).handle(submitted(addresses[3], None, False))
+    )
+    await asyncio.sleep(0.5)
+    assert not recording.done()
+    await dispatcher.stop()
+    assert await asyncio.wait_for(recording, 5) == 1

@@ -39,6 +39,7 @@ def policy_of(settings: Settings) -> Policy:
         quiet=(settings.sms_quiet_start, settings.sms_quiet_end),
         poll_interval=settings.dispatch_poll_seconds,
         concurrency=settings.dispatch_concurrency,
+        max_unsent=settings.dispatch_max_unsent,
     )
 
 

@@ -83,6 +83,7 @@ class Policy:
     batch: int = 200
     concurrency: int = 8
     publish_timeout: float = 5.0
+    max_unsent: int = 1000
 
 
 class Dispatcher:
@@ -102,6 +103,11 @@ class Dispatcher:
         self._wake_outbox = wake_outbox
         self._wakeup = asyncio.Event()
         self._hints: dict[str, Doc] = {}
+        self._unsent = 0
+        """Deliveries recorded claimed for us (woken) and not through `_send_group` yet."""
+        self._room = asyncio.Event()
+        self._room.set()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(policy.concurrency)
         self.domain = domain_of(email.mail_from)
@@ -129,12 +135,35 @@ class Dispatcher:
     def wake(self, *claimed: Doc) -> None:
         """Send these deliveries, recorded claimed by `claimed_now`, soon."""
         self._hints.update({doc["_id"]: doc for doc in claimed})
+        self._unsent += len(claimed)
+        if self._unsent >= self.policy.max_unsent:
+            self._room.clear()
         self._wakeup.set()
+
+    async def room(self) -> None:
+        """Return once fewer than `max_unsent` woken deliveries wait to be sent, or after half
+        a lease. The consumer awaits it after recording, so a backlog waits in Kafka (where the
+        lag shows it) rather than here: a delivery recorded claimed must go out before its
+        lease runs out, or the due scan takes it over and a second copy may leave. The wait is
+        bounded so that a consumer is never held past Kafka's poll interval."""
+        if self._room.is_set() or self._stopping:
+            return
+        try:
+            await asyncio.wait_for(self._room.wait(), self.policy.lease.total_seconds() / 2)
+        except TimeoutError:
+            log.warning("%d deliveries still unsent; reading on", self._unsent)
+
+    def _sent_some(self, count: int) -> None:
+        self._unsent -= count
+        if self._unsent < self.policy.max_unsent:
+            self._room.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="notify-dispatcher")
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._room.set()  # a consumer waiting for room goes on (what it recorded is durable)
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -190,6 +219,12 @@ class Dispatcher:
         delivery whose lease ran out and was taken over carries another token and is not
         touched. A crash before the write leaves the group's leases to run out: the window for a
         second copy (same Message-ID, counted) spans the group's sending time."""
+        try:
+            await self._send_and_record(lease, docs)
+        finally:
+            self._sent_some(len(docs))
+
+    async def _send_and_record(self, lease: str, docs: list[Doc]) -> None:
         accepted: list[Accepted] = []
         outcomes = await asyncio.gather(*(self._guarded(d["_id"], d, accepted) for d in docs))
         if not accepted:

@@ -34,7 +34,7 @@ class Notifier:
         """Record the deliveries the event's row asks for; how many were new."""
         lease = self.dispatcher.new_lease()
         recorded = [doc for doc in self._deliveries(event, lease) if await self.store.record(doc)]
-        self._wake(recorded)
+        await self._wake(recorded)
         return len(recorded)
 
     async def handle_many(self, events: Sequence[CloudEvent[Any]]) -> int:
@@ -46,7 +46,7 @@ class Notifier:
         recorded = await self.store.record_many(
             [doc for event in events for doc in self._deliveries(event, lease)]
         )
-        self._wake(recorded)
+        await self._wake(recorded)
         return len(recorded)
 
     def _deliveries(self, event: CloudEvent[Any], lease: str) -> list[Doc]:
@@ -60,9 +60,11 @@ class Notifier:
                         docs.append(doc)
         return docs
 
-    def _wake(self, recorded: list[Doc]) -> None:
+    async def _wake(self, recorded: list[Doc]) -> None:
+        """Hand what is to go at once to the dispatcher; wait while it has too much unsent."""
         if recorded:
             self.dispatcher.wake(*(d for d in recorded if d["status"] == "sending"))
+            await self.dispatcher.room()
 
     async def erase(self, registration_id: str) -> int:
         return await self.store.erase(registration_id, self.now())
