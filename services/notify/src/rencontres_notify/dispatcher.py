@@ -108,6 +108,8 @@ class Dispatcher:
         self._room = asyncio.Event()
         self._room.set()
         self._stopping = False
+        self._groups: set[asyncio.Task[None]] = set()
+        """Groups being sent (`_start_groups`)."""
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(policy.concurrency)
         self.domain = domain_of(email.mail_from)
@@ -164,18 +166,21 @@ class Dispatcher:
     async def stop(self) -> None:
         self._stopping = True
         self._room.set()  # a consumer waiting for room goes on (what it recorded is durable)
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        tasks = [*self._groups, *([self._task] if self._task else [])]
+        for task in tasks:  # a group cut short keeps its leases, to be taken over
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self) -> None:
-        """Hinted deliveries at once; every `poll_interval` a scan of everything due (retries,
-        deferred SMS, leases run out, what another replica recorded) and owed dead letters."""
+        """Hinted deliveries at once, each group as a task of its own (a group's publish and
+        record overlap the next group's sends); every `poll_interval` a scan of everything due
+        (retries, deferred SMS, leases run out, what another replica recorded) and owed dead
+        letters."""
         last_scan = 0.0
         while True:
             busy = False
             try:
-                await self.send_claimed()
+                self._start_groups()
                 if monotonic() - last_scan >= self.policy.poll_interval:
                     busy = await self.scan()
                     last_scan = 0.0 if busy else monotonic()
@@ -195,14 +200,23 @@ class Dispatcher:
         return await self.scan()
 
     async def send_claimed(self) -> None:
-        """Send the deliveries recorded already claimed for us (side by side), each group
-        recorded together under its lease token."""
-        while self._hints:
-            hinted, self._hints = self._hints, {}
-            groups: dict[str, list[Doc]] = {}
-            for doc in hinted.values():
-                groups.setdefault(doc["lease"], []).append(doc)
-            await asyncio.gather(*(self._send_group(lease, docs) for lease, docs in groups.items()))
+        """Send the deliveries recorded already claimed for us, and wait until every group
+        started is sent and recorded."""
+        while self._hints or self._groups:
+            self._start_groups()
+            await asyncio.gather(*self._groups)
+
+    def _start_groups(self) -> None:
+        """A task per group of woken deliveries (one lease token each); the semaphore keeps
+        the sends to `concurrency` at once, first come first served."""
+        hinted, self._hints = self._hints, {}
+        groups: dict[str, list[Doc]] = {}
+        for doc in hinted.values():
+            groups.setdefault(doc["lease"], []).append(doc)
+        for lease, docs in groups.items():
+            task = asyncio.create_task(self._send_group(lease, docs))
+            self._groups.add(task)
+            task.add_done_callback(self._groups.discard)
 
     async def _send_group(self, lease: str, docs: list[Doc]) -> None:
         """Send deliveries recorded together, claimed under one `lease`; publish the
