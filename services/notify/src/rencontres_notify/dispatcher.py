@@ -21,6 +21,7 @@ from rencontres_kit.masking import mask
 from rencontres_kit.outbox import Publish, publish_entry
 
 from rencontres_notify import events, sms
+from rencontres_notify.deliveries import DUE as DUE_STATUSES
 from rencontres_notify.deliveries import message_id
 from rencontres_notify.retry import Backoff, SendError, transient
 from rencontres_notify.senders import (
@@ -174,16 +175,21 @@ class Dispatcher:
     async def _run(self) -> None:
         """Hinted deliveries at once, each group as a task of its own (a group's publish and
         record overlap the next group's sends); every `poll_interval` a scan of everything due
-        (retries, deferred SMS, leases run out, what another replica recorded) and owed dead
-        letters."""
-        last_scan = 0.0
+        (retries, deferred SMS, what another replica recorded) and owed dead letters, and
+        every quarter of a lease one for leases run out too."""
+        last_scan = last_lease_scan = 0.0
+        lease_scan_interval = self.policy.lease.total_seconds() / 4
         while True:
             busy = False
             try:
                 self._start_groups()
                 if monotonic() - last_scan >= self.policy.poll_interval:
-                    busy = await self.scan()
+                    # leases run out after a minute: looking for them every poll made FerretDB
+                    # read every delivery in flight each second of a drain (0.2 s for 1,000)
+                    leases = monotonic() - last_lease_scan >= lease_scan_interval
+                    busy = await self.scan(leases)
                     last_scan = 0.0 if busy else monotonic()
+                    last_lease_scan = monotonic() if leases else last_lease_scan
             except Exception:
                 log.exception("dispatcher pass failed; will try again")
             if busy or self._hints:
@@ -273,11 +279,13 @@ class Dispatcher:
         if recorded != len(accepted):
             log.warning("%d of %d acceptances recorded together", recorded, len(accepted))
 
-    async def scan(self) -> bool:
+    async def scan(self, leases: bool = True) -> bool:
         """Every due delivery tried (side by side), owed dead letters published. True when a
-        full batch was found (there may be more)."""
+        full batch was found (there may be more). Without `leases`, deliveries whose lease ran
+        out are left for a later scan."""
         await self.flush_dead_letters()
-        ids = await self.store.due(self.now(), self.policy.batch)
+        statuses = DUE_STATUSES if leases else ("pending", "retrying")
+        ids = await self.store.due(self.now(), self.policy.batch, statuses)
         DUE.set(len(ids))
         await asyncio.gather(*(self._guarded(i) for i in ids))
         return len(ids) == self.policy.batch

@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD
 
-from rencontres_notify.deliveries import DUE, FINAL
+from rencontres_notify.deliveries import DUE, FINAL, Status
 
 Doc = dict[str, Any]
 Entry = dict[str, Any]
@@ -61,7 +61,7 @@ class DeliveryStore:
             return [doc for i, doc in enumerate(docs) if i not in before]
         return docs
 
-    async def due(self, now: datetime, limit: int) -> list[str]:
+    async def due(self, now: datetime, limit: int, statuses: Iterable[Status] = DUE) -> list[str]:
         """Ids of deliveries to try now: pending, retry time reached, or lease run out; the
         most overdue first.
 
@@ -70,7 +70,7 @@ class DeliveryStore:
         it read and parse the whole delivery log every second; the status keeps it to the
         deliveries still open (MongoDB uses the `(status, due_at)` index)."""
         found: list[Doc] = []
-        for status in DUE:
+        for status in statuses:
             cursor = self.deliveries.find(
                 {"status": status, "due_at": {"$lte": now}}, {"_id": 1, "due_at": 1}
             )
