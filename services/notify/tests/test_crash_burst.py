@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -103,7 +104,7 @@ async def test_sigkill_twice_during_a_burst_loses_nothing_and_resends_are_counte
         # the delivery log: one `sent` per message, even for groups recorded by one write
         # that a kill interrupted (their leases ran out, they were taken over and recorded)
         log = mongo[name]["deliveries"]
-        await eventually(lambda: _all_sent(log), timeout=30, interval=0.5)
+        await eventually(lambda: _all_sent(log), timeout=PATIENCE, interval=1)
     finally:
         if notify and notify.poll() is None:
             notify.terminate()
@@ -116,8 +117,9 @@ async def test_sigkill_twice_during_a_burst_loses_nothing_and_resends_are_counte
 
 
 async def _all_sent(log: AsyncCollection[dict[str, Any]]) -> bool:
-    statuses = [d["status"] async for d in log.find({}, {"status": 1})]
-    return len(statuses) == BURST and set(statuses) == {"sent"}
+    statuses = Counter([d["status"] async for d in log.find({}, {"status": 1})])
+    print("delivery log:", dict(statuses), flush=True)  # shown if the wait times out
+    return statuses == {"sent": BURST}
 
 
 async def _up_notify(http: httpx.AsyncClient, url: str) -> bool:

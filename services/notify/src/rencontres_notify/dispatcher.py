@@ -189,7 +189,8 @@ class Dispatcher:
                     leases = monotonic() - last_lease_scan >= lease_scan_interval
                     busy = await self.scan(leases)
                     last_scan = 0.0 if busy else monotonic()
-                    last_lease_scan = monotonic() if leases else last_lease_scan
+                    if leases:  # a full batch taken over: more may wait, look again at once
+                        last_lease_scan = 0.0 if busy else monotonic()
             except Exception:
                 log.exception("dispatcher pass failed; will try again")
             if busy or self._hints:
@@ -264,6 +265,8 @@ class Dispatcher:
         await self._record_together(lease, together, settled)
 
     async def _record_together(self, lease: str, accepted: list[Accepted], settled: bool) -> None:
+        if not accepted:  # none, or all recorded with their event in the outbox already
+            return
         now = self.now()
         try:
             if not settled:
@@ -344,7 +347,7 @@ class Dispatcher:
             await self._sent_via_outbox(done)
         return "sent"
 
-    async def _sent_via_outbox(self, done: "Accepted") -> None:
+    async def _sent_via_outbox(self, done: Accepted) -> None:
         """Record an acceptance whose event the broker did not take, with that event."""
         if await self.store.sent(done.delivery_id, self.now(), done.extra, done.entry):
             self._wake_outbox(self.store.deliveries.name, done.delivery_id, [done.entry])
