@@ -164,6 +164,19 @@ async def notify_drain(
     }
 
 
+def notify_metrics(url: str) -> dict[str, float]:
+    """Notify's own CPU seconds and possible resends, from its `/metrics`."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    found = {"cpu_seconds": 0.0, "possible_resends": 0.0}
+    for line in text.splitlines():
+        if line.startswith("process_cpu_seconds_total "):
+            found["cpu_seconds"] = float(line.split()[1])
+        elif line.startswith('notify_possible_resends_total{channel="email"}'):
+            found["possible_resends"] = float(line.split()[1])
+    return found
+
+
 def start_replica(stack: Stack, extra: dict[str, str], index: int) -> Any:
     """Another notify process beside the stack's: same database and consumer group (Kafka
     splits the partitions, leases keep the sends apart), its own HTTP port."""
@@ -237,6 +250,8 @@ def main() -> None:
             bare_loop(endpoints.smtp_host, endpoints.smtp_port, args.events, f"bare{tag}.example")
         )
         print("bare", bare, flush=True)
+        notify_url = f"http://127.0.0.1:{stack.ports.notify}"
+        before = notify_metrics(notify_url)
         drained = asyncio.run(
             notify_drain(
                 endpoints.kafka_bootstrap_servers,
@@ -246,6 +261,12 @@ def main() -> None:
                 args.timeout,
             )
         )
+        after = notify_metrics(notify_url)
+        # the first process only (with --replicas, the others' are not counted)
+        drained["cpu_ms_per_email"] = (
+            1000 * (after["cpu_seconds"] - before["cpu_seconds"]) / max(1, drained["delivered"])
+        )
+        drained["possible_resends"] = after["possible_resends"] - before["possible_resends"]
         print("notify", {k: v for k, v in drained.items() if k != "latencies_s"}, flush=True)
         for replica in replicas:
             stop_group(replica)

@@ -141,6 +141,8 @@ async def test_a_delivery_in_flight_is_not_claimed_again_until_its_lease_runs_ou
 
     before = RESENDS.labels("email")._value.get()
     clock.advance(seconds=2)
+    await other.scan(leases=False)  # the frequent scan leaves leases to the rarer one
+    assert await mails_to(http, endpoints.mail_url, email) == []
     assert await other.attempt(delivery) == "sent"  # taken over after the lease
     assert RESENDS.labels("email")._value.get() == before + 1
     [mail] = await mails_to(http, endpoints.mail_url, email)
@@ -174,9 +176,10 @@ async def test_a_sent_email_is_published_at_once_and_recorded_in_one_write(
 
     [doc] = await store.for_registration(event.subject)
     assert doc["status"] == "sent" and not doc.get("outbox") and not doc.get("outbox_owed")
+    assert doc["message_id"] == f"<{event.id}.email@rencontres.example>"
+    assert doc["sent_at"] and "lease" not in doc and "due_at" not in doc
     [record] = await delivery_events(endpoints, doc["_id"])
     assert record["headers"]["ce_type"] == "delivery.sent.v1"
-    assert record["value"]["id"] == doc["sent_event_id"]
     assert record["value"]["data"]["recipient_masked"].endswith("@example.fr")
     assert "lea." not in json.dumps(record["value"])
 
@@ -197,7 +200,6 @@ async def test_when_the_broker_does_not_answer_the_sent_event_rides_the_outbox(
     [doc] = await store.for_registration(event.subject)
     [entry] = doc["outbox"]
     assert doc["status"] == "sent" and doc["outbox_owed"] is True
-    assert "sent_event_id" not in doc
     assert entry["type"] == "delivery.sent.v1" and entry["topic"] == "notify.events"
     assert '"recipient_masked":"l***@example.fr"' in entry["value"]
 

@@ -39,6 +39,7 @@ def policy_of(settings: Settings) -> Policy:
         quiet=(settings.sms_quiet_start, settings.sms_quiet_end),
         poll_interval=settings.dispatch_poll_seconds,
         concurrency=settings.dispatch_concurrency,
+        max_unsent=settings.dispatch_max_unsent,
     )
 
 
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wake_outbox=relay.wake,
     )
     notifier = Notifier(store, dispatcher, unsubscribe=settings.unsubscribe)
-    sampler = Sampler(lambda: figures.sample(store), settings.metrics_interval_seconds)
+    sampler = Sampler(figures.Figures(store).sample, settings.metrics_interval_seconds)
     consumer = EventConsumer(
         settings.consumer_group,
         store.processed,

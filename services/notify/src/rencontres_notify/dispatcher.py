@@ -21,6 +21,7 @@ from rencontres_kit.masking import mask
 from rencontres_kit.outbox import Publish, publish_entry
 
 from rencontres_notify import events, sms
+from rencontres_notify.deliveries import DUE as DUE_STATUSES
 from rencontres_notify.deliveries import message_id
 from rencontres_notify.retry import Backoff, SendError, transient
 from rencontres_notify.senders import (
@@ -56,6 +57,19 @@ DUE = Gauge(
 )
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """An email the server accepted, not recorded yet: its `delivery.sent.v1` and fields."""
+
+    delivery_id: str
+    entry: Doc
+    extra: Doc
+
+
+UNKNOWN = "unknown"
+"""An attempt's outcome when it failed unexpectedly: its delivery's state is not known."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -70,6 +84,7 @@ class Policy:
     batch: int = 200
     concurrency: int = 8
     publish_timeout: float = 5.0
+    max_unsent: int = 1000
 
 
 class Dispatcher:
@@ -89,47 +104,93 @@ class Dispatcher:
         self._wake_outbox = wake_outbox
         self._wakeup = asyncio.Event()
         self._hints: dict[str, Doc] = {}
-        self.token = uuid.uuid4().hex
-        """The lease token of deliveries recorded already claimed for this dispatcher."""
+        self._unsent = 0
+        """Deliveries recorded claimed for us (woken) and not through `_send_group` yet."""
+        self._room = asyncio.Event()
+        self._room.set()
+        self._stopping = False
+        self._groups: set[asyncio.Task[None]] = set()
+        """Groups being sent (`_start_groups`)."""
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(policy.concurrency)
-        self._domain = domain_of(email.mail_from)
+        self.domain = domain_of(email.mail_from)
+        """The Message-ID's domain (`deliveries.message_id`)."""
 
-    def claimed_now(self, now: datetime) -> Doc:
+    def claimed_now(self, now: datetime, lease: str) -> Doc:
         """The fields a delivery is recorded with when it is ours to send at once: recorded
         already claimed (one insert, no claiming write: the proxy in front of FerretDB
-        serialises updates per collection, not inserts). A crash leaves its lease to run out."""
+        serialises updates per collection, not inserts). A crash leaves its lease to run out.
+
+        `lease` is one token for all the deliveries recorded together (`new_lease`): their
+        acceptances are then recorded together too, by one write that finds them by that
+        token (`_send_group`)."""
         return {
             "status": "sending",
-            "lease": self.token,
+            "lease": lease,
             "attempts": 1,
             "due_at": now + self.policy.lease,
         }
 
+    @staticmethod
+    def new_lease() -> str:
+        return uuid.uuid4().hex
+
     def wake(self, *claimed: Doc) -> None:
         """Send these deliveries, recorded claimed by `claimed_now`, soon."""
         self._hints.update({doc["_id"]: doc for doc in claimed})
+        self._unsent += len(claimed)
+        if self._unsent >= self.policy.max_unsent:
+            self._room.clear()
         self._wakeup.set()
+
+    async def room(self) -> None:
+        """Return once fewer than `max_unsent` woken deliveries wait to be sent, or after half
+        a lease. The consumer awaits it after recording, so a backlog waits in Kafka (where the
+        lag shows it) rather than here: a delivery recorded claimed must go out before its
+        lease runs out, or the due scan takes it over and a second copy may leave. The wait is
+        bounded so that a consumer is never held past Kafka's poll interval."""
+        if self._room.is_set() or self._stopping:
+            return
+        try:
+            await asyncio.wait_for(self._room.wait(), self.policy.lease.total_seconds() / 2)
+        except TimeoutError:
+            log.warning("%d deliveries still unsent; reading on", self._unsent)
+
+    def _sent_some(self, count: int) -> None:
+        self._unsent -= count
+        if self._unsent < self.policy.max_unsent:
+            self._room.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="notify-dispatcher")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        self._stopping = True
+        self._room.set()  # a consumer waiting for room goes on (what it recorded is durable)
+        tasks = [*self._groups, *([self._task] if self._task else [])]
+        for task in tasks:  # a group cut short keeps its leases, to be taken over
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self) -> None:
-        """Hinted deliveries at once; every `poll_interval` a scan of everything due (retries,
-        deferred SMS, leases run out, what another replica recorded) and owed dead letters."""
-        last_scan = 0.0
+        """Hinted deliveries at once, each group as a task of its own (a group's publish and
+        record overlap the next group's sends); every `poll_interval` a scan of everything due
+        (retries, deferred SMS, what another replica recorded) and owed dead letters, and
+        every quarter of a lease one for leases run out too."""
+        last_scan = last_lease_scan = 0.0
+        lease_scan_interval = self.policy.lease.total_seconds() / 4
         while True:
             busy = False
             try:
-                await self.send_claimed()
+                self._start_groups()
                 if monotonic() - last_scan >= self.policy.poll_interval:
-                    busy = await self.scan()
+                    # leases run out after a minute: looking for them every poll made FerretDB
+                    # read every delivery in flight each second of a drain (0.2 s for 1,000)
+                    leases = monotonic() - last_lease_scan >= lease_scan_interval
+                    busy = await self.scan(leases)
                     last_scan = 0.0 if busy else monotonic()
+                    if leases:  # a full batch taken over: more may wait, look again at once
+                        last_lease_scan = 0.0 if busy else monotonic()
             except Exception:
                 log.exception("dispatcher pass failed; will try again")
             if busy or self._hints:
@@ -146,33 +207,111 @@ class Dispatcher:
         return await self.scan()
 
     async def send_claimed(self) -> None:
-        """Send the deliveries recorded already claimed for us (side by side)."""
-        while self._hints:
-            hinted, self._hints = self._hints, {}
-            await asyncio.gather(*(self._guarded(doc["_id"], doc) for doc in hinted.values()))
+        """Send the deliveries recorded already claimed for us, and wait until every group
+        started is sent and recorded."""
+        while self._hints or self._groups:
+            self._start_groups()
+            await asyncio.gather(*self._groups)
 
-    async def scan(self) -> bool:
+    def _start_groups(self) -> None:
+        """A task per group of woken deliveries (one lease token each); the semaphore keeps
+        the sends to `concurrency` at once, first come first served."""
+        hinted, self._hints = self._hints, {}
+        groups: dict[str, list[Doc]] = {}
+        for doc in hinted.values():
+            groups.setdefault(doc["lease"], []).append(doc)
+        for lease, docs in groups.items():
+            task = asyncio.create_task(self._send_group(lease, docs))
+            self._groups.add(task)
+            task.add_done_callback(self._groups.discard)
+
+    async def _send_group(self, lease: str, docs: list[Doc]) -> None:
+        """Send deliveries recorded together, claimed under one `lease`; publish the
+        `delivery.sent.v1` of the emails accepted side by side (the producer packs them into
+        few requests), then record those acceptances with one `update_many` by the token (an
+        equality FerretDB hands PostgreSQL) instead of one update each, the write FerretDB does
+        slowest.
+
+        Every other outcome (a refusal, a retry, an SMS, an event the broker did not take, which
+        then rides its delivery's outbox) is recorded by its own write first, moving its
+        delivery off `sending`, so what is left `sending` under this lease is exactly what was
+        accepted and published. When an attempt or one of those writes failed in a way that
+        leaves a delivery's state unknown, the acceptances are recorded one by one instead. A
+        delivery whose lease ran out and was taken over carries another token and is not
+        touched. A crash before the write leaves the group's leases to run out: the window for a
+        second copy (same Message-ID, counted) spans the group's sending time."""
+        try:
+            await self._send_and_record(lease, docs)
+        finally:
+            self._sent_some(len(docs))
+
+    async def _send_and_record(self, lease: str, docs: list[Doc]) -> None:
+        accepted: list[Accepted] = []
+        outcomes = await asyncio.gather(*(self._guarded(d["_id"], d, accepted) for d in docs))
+        if not accepted:
+            return
+        published = await asyncio.gather(*(self._published(a.entry) for a in accepted))
+        settled = UNKNOWN not in outcomes
+        together = []
+        for done, ok in zip(accepted, published, strict=True):
+            if ok:
+                together.append(done)
+                continue
+            try:
+                await self._sent_via_outbox(done)
+            except Exception:
+                log.exception("recording the acceptance of %s failed", done.delivery_id)
+                settled = False
+        await self._record_together(lease, together, settled)
+
+    async def _record_together(self, lease: str, accepted: list[Accepted], settled: bool) -> None:
+        if not accepted:  # none, or all recorded with their event in the outbox already
+            return
+        now = self.now()
+        try:
+            if not settled:
+                for done in accepted:
+                    await self.store.sent(done.delivery_id, now, done.extra)
+                return
+            recorded = await self.store.sent_together(lease, now)
+        except Exception:
+            log.exception(
+                "recording %d acceptances failed; their leases will run out", len(accepted)
+            )
+            return
+        if recorded != len(accepted):
+            log.warning("%d of %d acceptances recorded together", recorded, len(accepted))
+
+    async def scan(self, leases: bool = True) -> bool:
         """Every due delivery tried (side by side), owed dead letters published. True when a
-        full batch was found (there may be more)."""
+        full batch was found (there may be more). Without `leases`, deliveries whose lease ran
+        out are left for a later scan."""
         await self.flush_dead_letters()
-        ids = await self.store.due(self.now(), self.policy.batch)
+        statuses = DUE_STATUSES if leases else ("pending", "retrying")
+        ids = await self.store.due(self.now(), self.policy.batch, statuses)
         DUE.set(len(ids))
         await asyncio.gather(*(self._guarded(i) for i in ids))
         return len(ids) == self.policy.batch
 
-    async def _guarded(self, delivery_id: str, claimed: Doc | None = None) -> None:
+    async def _guarded(
+        self, delivery_id: str, claimed: Doc | None = None, accepted: list[Accepted] | None = None
+    ) -> str | None:
         async with self._slots:
             try:
-                await self.attempt(delivery_id, claimed)
+                return await self.attempt(delivery_id, claimed, accepted)
             except Exception:
                 log.exception("attempt on %s failed unexpectedly", delivery_id)
+                return UNKNOWN
 
-    async def attempt(self, delivery_id: str, claimed: Doc | None = None) -> str | None:
+    async def attempt(
+        self, delivery_id: str, claimed: Doc | None = None, accepted: list[Accepted] | None = None
+    ) -> str | None:
         """Claim (unless recorded `claimed` for us), send, record; the new status, or None
-        when someone else holds it."""
+        when someone else holds it. With `accepted`, an email accepted is neither published nor
+        recorded but added there, for the caller to do both with its group."""
         now = self.now()
         if claimed is not None:
-            token, doc = self.token, claimed
+            token, doc = claimed["lease"], claimed
         else:
             token = uuid.uuid4().hex
             before = await self.store.claim(delivery_id, token, now, self.policy.lease)
@@ -199,13 +338,19 @@ class Dispatcher:
             reason = f"unclassified {type(exc).__name__}: {exc}"
             return await self._failure(doc, token, transient(reason, maybe_delivered=True))
         ATTEMPTS.labels(channel, "sent").inc()
-        done = self.now()
-        entry = events.sent_entry(doc, done)
-        if await self._published(entry):  # one write: the status, no outbox to empty after
-            await self.store.sent(delivery_id, done, {**extra, "sent_event_id": entry["id"]})
-        elif await self.store.sent(delivery_id, done, extra, entry):
-            self._wake_outbox(self.store.deliveries.name, delivery_id, [entry])
+        done = Accepted(delivery_id, events.sent_entry(doc, self.now()), extra)
+        if accepted is not None and channel == "email":
+            accepted.append(done)  # published and recorded with its group
+        elif await self._published(done.entry):  # one write: the status, no outbox to empty
+            await self.store.sent(delivery_id, self.now(), extra)
+        else:
+            await self._sent_via_outbox(done)
         return "sent"
+
+    async def _sent_via_outbox(self, done: Accepted) -> None:
+        """Record an acceptance whose event the broker did not take, with that event."""
+        if await self.store.sent(done.delivery_id, self.now(), done.extra, done.entry):
+            self._wake_outbox(self.store.deliveries.name, done.delivery_id, [done.entry])
 
     async def _published(self, entry: Doc) -> bool:
         """Publish `delivery.sent.v1` straight away, before the acceptance is recorded; False
@@ -249,7 +394,7 @@ class Dispatcher:
     async def _send(self, doc: Doc) -> Doc:
         content = doc["content"]
         if doc["channel"] == "email":
-            mid = message_id(doc["_id"], self._domain)
+            mid = doc.get("message_id") or message_id(doc["_id"], self.domain)
             await self.email.send(
                 OutgoingEmail(
                     to=doc["to"],

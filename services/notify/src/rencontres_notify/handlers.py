@@ -2,7 +2,11 @@
 notifier, which finds its messages in the message table (`messages.py`) and records them; an
 erasure blanks the delivery log. Pool joined carries no contact and is not routed here. With the
 consumer reading in batches, consecutive events of one type are recorded together (one insert
-for all their deliveries)."""
+for all their deliveries). Those batch handlers are registered `idempotent`: a delivery's `_id`
+derives from its event's id (`deliveries.delivery_id`), so a redelivered event finds its
+deliveries recorded and records and sends nothing; the consumer then neither looks the batch's
+event ids up in `processed_events` nor records them (on FerretDB, a lookup that reads the whole
+collection)."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -58,7 +62,7 @@ for _model in (
     CreditNoteIssuedV1,
 ):
     router.on(_model)(_record)
-    router.on_batch(_model)(_record_many)
+    router.on_batch(_model, idempotent=True)(_record_many)
 
 
 @router.on(RegistrationErasedV1)

@@ -2,6 +2,7 @@
 once, and record one delivery per recipient and channel. Sending is the dispatcher's job, in
 the background: a handler only writes to the database, so it never holds a partition."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
@@ -9,13 +10,16 @@ from typing import Any
 from rencontres_contracts import CloudEvent
 
 from rencontres_notify import sms
-from rencontres_notify.deliveries import Channel, delivery_id
+from rencontres_notify.deliveries import Channel, delivery_id, message_id
 from rencontres_notify.dispatcher import Clock, Dispatcher, utcnow
 from rencontres_notify.messages import MESSAGES, Message, Recipient
 from rencontres_notify.rendering import render_email, render_sms
 from rencontres_notify.store import DeliveryStore
 
 Doc = dict[str, Any]
+YIELD_EVERY = 10
+"""Events rendered between two turns of the event loop: rendering a batch of 200 took the
+loop for about 50 ms, while the dispatcher's SMTP connections waited for their replies."""
 
 
 class Notifier:
@@ -32,39 +36,53 @@ class Notifier:
 
     async def handle(self, event: CloudEvent[Any]) -> int:
         """Record the deliveries the event's row asks for; how many were new."""
-        recorded = [doc for doc in self._deliveries(event) if await self.store.record(doc)]
-        self._wake(recorded)
+        lease = self.dispatcher.new_lease()
+        recorded = [doc for doc in self._deliveries(event, lease) if await self.store.record(doc)]
+        await self._wake(recorded)
         return len(recorded)
 
     async def handle_many(self, events: Sequence[CloudEvent[Any]]) -> int:
         """What `handle` does for each event, with one insert for them all (the consumer's
-        batch path): a delivery recorded before (a redelivered event) is left as it is."""
-        recorded = await self.store.record_many(
-            [doc for event in events for doc in self._deliveries(event)]
-        )
-        self._wake(recorded)
+        batch path): a delivery recorded before (a redelivered event) is left as it is. The
+        deliveries to send at once are claimed under one lease, so that their acceptances are
+        recorded together too."""
+        lease = self.dispatcher.new_lease()
+        docs = []
+        for i, event in enumerate(events):
+            docs += self._deliveries(event, lease)
+            if i % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # let the sends in flight read their SMTP replies
+        recorded = await self.store.record_many(docs)
+        await self._wake(recorded)
         return len(recorded)
 
-    def _deliveries(self, event: CloudEvent[Any]) -> list[Doc]:
+    def _deliveries(self, event: CloudEvent[Any], lease: str) -> list[Doc]:
         message = MESSAGES[event.type]
         docs = []
         for recipient in message.recipients(event.data):
             for channel in message.channels:
                 if channel in recipient.channels:
-                    doc = self._delivery(event, message, recipient, channel)
+                    doc = self._delivery(event, message, recipient, channel, lease)
                     if doc is not None:
                         docs.append(doc)
         return docs
 
-    def _wake(self, recorded: list[Doc]) -> None:
+    async def _wake(self, recorded: list[Doc]) -> None:
+        """Hand what is to go at once to the dispatcher; wait while it has too much unsent."""
         if recorded:
             self.dispatcher.wake(*(d for d in recorded if d["status"] == "sending"))
+            await self.dispatcher.room()
 
     async def erase(self, registration_id: str) -> int:
         return await self.store.erase(registration_id, self.now())
 
     def _delivery(
-        self, event: CloudEvent[Any], message: Message, recipient: Recipient, channel: Channel
+        self,
+        event: CloudEvent[Any],
+        message: Message,
+        recipient: Recipient,
+        channel: Channel,
+        lease: str,
     ) -> Doc | None:
         contact = recipient.contact
         language = contact.language
@@ -82,8 +100,9 @@ class Notifier:
                 return None
             content = {"text": render_sms(message.template, language, recipient.context)}
             due = (sms.quiet_until(now, *self.dispatcher.policy.quiet) or now).astimezone(UTC)
+        ident = delivery_id(event.id, channel, recipient.key)
         doc = {
-            "_id": delivery_id(event.id, channel, recipient.key),
+            "_id": ident,
             "registration_id": recipient.registration_ids[0],
             "registration_ids": list(recipient.registration_ids),
             "event_id": event.id,
@@ -101,6 +120,8 @@ class Notifier:
             "created_at": now,
             "due_at": due,
         }
+        if channel == "email":  # known now: the sent record need not carry it
+            doc["message_id"] = message_id(ident, self.dispatcher.domain)
         if due <= now:  # ours to send at once: recorded claimed, no claiming write
-            doc.update(self.dispatcher.claimed_now(now))
+            doc.update(self.dispatcher.claimed_now(now, lease))
         return doc

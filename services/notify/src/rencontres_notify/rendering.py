@@ -13,6 +13,7 @@ rendering fails loudly, and a test checks every `trans` text has its French.
 import gettext
 import io
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ def translations(language: str) -> gettext.NullTranslations:
 def _environment(language: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
+        auto_reload=False,  # templates ship with the code: no stat of the file per render
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
@@ -86,6 +88,7 @@ def _environment(language: str) -> Environment:
 _ENVS = {language: _environment(language) for language in LOCALES}
 
 
+@cache
 def _path(template: str, language: str, name: str) -> str:
     shared = f"{template}/{name}"
     return shared if (TEMPLATES / shared).is_file() else f"{template}/{language}/{name}"

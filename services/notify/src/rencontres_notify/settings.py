@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     (records of one key stay in order), so partitions go side by side."""
     dispatch_poll_seconds: float = 1.0
     dispatch_concurrency: int = 8
+    dispatch_max_unsent: int = Field(
+        default=1000,
+        ge=1,
+        description="deliveries recorded to send at once and not sent yet above which the "
+        "consumer waits (at most half a lease) before reading on",
+    )
     sms_quiet_start: time = time(21, 0)
     sms_quiet_end: time = time(8, 0)
     """No SMS leaves between these Europe/Paris wall-clock times: it waits for the end."""

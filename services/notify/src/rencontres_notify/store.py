@@ -7,6 +7,7 @@ outbox written in the same update as the status. `sms_opt_outs`: numbers that an
 `sms_daily`: SMS counted per number and Paris day.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD
 
-from rencontres_notify.deliveries import DUE, FINAL
+from rencontres_notify.deliveries import DUE, FINAL, Status
 
 Doc = dict[str, Any]
 Entry = dict[str, Any]
@@ -35,6 +36,7 @@ class DeliveryStore:
         await self.deliveries.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         await self.deliveries.create_index([("dead_letter_owed", ASCENDING)])
         await self.deliveries.create_index([(OWED_FIELD, ASCENDING)])
+        await self.deliveries.create_index([("lease", ASCENDING)])
 
     async def record(self, doc: Doc) -> bool:
         """Record a delivery to make; False when it was recorded before (a redelivered event)."""
@@ -59,7 +61,7 @@ class DeliveryStore:
             return [doc for i, doc in enumerate(docs) if i not in before]
         return docs
 
-    async def due(self, now: datetime, limit: int) -> list[str]:
+    async def due(self, now: datetime, limit: int, statuses: Iterable[Status] = DUE) -> list[str]:
         """Ids of deliveries to try now: pending, retry time reached, or lease run out; the
         most overdue first.
 
@@ -68,7 +70,7 @@ class DeliveryStore:
         it read and parse the whole delivery log every second; the status keeps it to the
         deliveries still open (MongoDB uses the `(status, due_at)` index)."""
         found: list[Doc] = []
-        for status in DUE:
+        for status in statuses:
             cursor = self.deliveries.find(
                 {"status": status, "due_at": {"$lte": now}}, {"_id": 1, "due_at": 1}
             )
@@ -106,6 +108,20 @@ class DeliveryStore:
         """Record the acceptance, and its `delivery.sent.v1` in the same write unless it is
         published already (see `Dispatcher._published`)."""
         return await self._final(delivery_id, "sent", now, {"sent_at": now, **extra}, event)
+
+    async def sent_together(self, lease: str, now: datetime) -> int:
+        """Record as accepted every delivery still `sending` under `lease` (the dispatcher
+        moved every other outcome off `sending` first); how many. One write for a group:
+        equalities only, which FerretDB hands PostgreSQL. `sent_at` is the group's: when its
+        acceptances were recorded, at most the group's sending time after each acceptance."""
+        result = await self.deliveries.update_many(
+            {"lease": lease, "status": "sending"},
+            {
+                "$set": {"status": "sent", "updated_at": now, "sent_at": now},
+                "$unset": {"due_at": "", "lease": ""},
+            },
+        )
+        return result.modified_count
 
     async def retry(
         self,
@@ -165,10 +181,16 @@ class DeliveryStore:
             {"_id": delivery_id, "lease": token}, {"$set": {"maybe_sent": True}}
         )
 
-    async def delivery_summaries(self) -> list[Doc]:
-        """Channel, status, attempts and deferral of every delivery, for the figures."""
+    async def delivery_summaries(self, statuses: Iterable[str]) -> list[Doc]:
+        """Channel, status and deferral of every delivery in one of `statuses`, for the figures:
+        one query per status (an equality, which FerretDB hands PostgreSQL)."""
         fields = {"_id": 0, "channel": 1, "status": 1, "deferred": 1, "maybe_sent": 1}
-        return await self.deliveries.find({}, fields, batch_size=5000).to_list()
+        found: list[Doc] = []
+        for status in statuses:
+            found += await self.deliveries.find(
+                {"status": status}, fields, batch_size=5000
+            ).to_list()
+        return found
 
     async def get(self, delivery_id: str) -> Doc | None:
         return await self.deliveries.find_one({"_id": delivery_id})

@@ -1,0 +1,202 @@
+"""Deliveries recorded together (one insert, one lease token) have their acceptances recorded
+together: one `update_many` by that token for the emails that went through, a write of its own
+for every other outcome, and nothing recorded `sent` that was not accepted. A batch of events
+redelivered through the consumer sends nothing twice and leaves `processed_events` alone
+(`on_batch(..., idempotent=True)`). Recording waits while too much is unsent."""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from rencontres_contracts import CloudEvent
+from rencontres_infra.stack import Endpoints
+from rencontres_kit.consumer import EventConsumer, Record
+from rencontres_notify.dispatcher import RESENDS, Dispatcher
+from rencontres_notify.handlers import router
+from rencontres_notify.notifier import Notifier
+from rencontres_notify.retry import transient
+from rencontres_notify.senders import OutgoingEmail
+from rencontres_notify.store import DeliveryStore
+
+from services.notify.tests.conftest import FAST, Clock, mails_to
+from services.notify.tests.test_delivery_flow import submitted
+
+pytestmark = pytest.mark.infra
+
+
+def people(n: int) -> list[str]:
+    return [f"lea.{uuid4().hex[:10]}@example.fr" for _ in range(n)]
+
+
+def spy(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> list[tuple[Any, ...]]:
+    """Record the arguments of every call to `target.name`, which still runs."""
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(target, name)
+
+    async def wrapper(*args: Any) -> Any:
+        calls.append(args)
+        return await real(*args)
+
+    monkeypatch.setattr(target, name, wrapper)
+    return calls
+
+
+def failing_for(
+    dispatcher: Dispatcher, address: str, error: Callable[[], Exception]
+) -> Callable[[OutgoingEmail], Any]:
+    real = dispatcher.email.send
+
+    async def send(out: OutgoingEmail) -> None:
+        if out.to == address:
+            raise error()
+        await real(out)
+
+    return send
+
+
+async def statuses(store: DeliveryStore, events: Sequence[CloudEvent[Any]]) -> list[str]:
+    return [(await store.for_registration(e.subject))[0]["status"] for e in events]
+
+
+async def test_a_batchs_acceptances_are_one_write_and_a_retry_keeps_its_own(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    store: DeliveryStore,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    addresses = people(6)
+    events = [submitted(a, None, False) for a in addresses]
+    together = spy(monkeypatch, store, "sent_together")
+    one_by_one = spy(monkeypatch, store, "sent")
+    send = failing_for(dispatcher, addresses[2], lambda: transient("SMTP 451: try later"))
+    monkeypatch.setattr(dispatcher.email, "send", send)
+
+    assert await notifier.handle_many(events) == 6
+    await dispatcher.send_claimed()
+
+    assert len(together) == 1 and one_by_one == []
+    assert await statuses(store, events) == ["sent"] * 2 + ["retrying"] + ["sent"] * 3
+    for address in addresses[:2] + addresses[3:]:
+        assert len(await mails_to(http, endpoints.mail_url, address)) == 1
+    monkeypatch.undo()  # the server takes it now; the retry is a claim and a write of its own
+    clock.advance(seconds=5)
+    await dispatcher.run_once()
+    assert await statuses(store, events) == ["sent"] * 6
+    [retried] = await store.for_registration(events[2].subject)
+    assert retried["attempts"] == 2 and "lease" not in retried
+    assert len(await mails_to(http, endpoints.mail_url, addresses[2])) == 1
+
+
+async def test_an_attempt_that_breaks_unexpectedly_is_never_recorded_sent_with_its_group(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    store: DeliveryStore,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its state unknown (sent or not), it keeps its lease, to be taken over when the lease
+    runs out; the group's acceptances are recorded one by one instead of by token."""
+    addresses = people(4)
+    events = [submitted(a, None, False) for a in addresses]
+    together = spy(monkeypatch, store, "sent_together")
+    real_failure = dispatcher._failure
+
+    async def broken_failure(doc: dict[str, Any], token: str, exc: Exception) -> str:
+        raise RuntimeError("the database went away while recording a failure")
+
+    monkeypatch.setattr(dispatcher, "_failure", broken_failure)
+    monkeypatch.setattr(
+        dispatcher.email, "send", failing_for(dispatcher, addresses[1], lambda: transient("451"))
+    )
+
+    assert await notifier.handle_many(events) == 4
+    await dispatcher.send_claimed()
+
+    assert together == []
+    assert await statuses(store, events) == ["sent", "sending", "sent", "sent"]
+    monkeypatch.setattr(dispatcher, "_failure", real_failure)
+    resends = RESENDS.labels("email")._value.get()
+    clock.advance(seconds=31)  # FAST's lease is 30 s: taken over, counted as a possible resend
+    await dispatcher.run_once()
+    assert await statuses(store, events) == ["sent", "retrying", "sent", "sent"]
+    [taken_over] = await store.for_registration(events[1].subject)
+    assert taken_over["attempts"] == 2
+    assert RESENDS.labels("email")._value.get() == resends + 1
+
+
+async def test_a_redelivered_batch_through_the_consumer_sends_nothing_new(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    store: DeliveryStore,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+) -> None:
+    addresses = people(3)
+    events = [submitted(a, None, False) for a in addresses]
+    records = [
+        Record("registration.events", 0, i, e.to_bytes(), key=e.subject.encode())
+        for i, e in enumerate(events)
+    ]
+
+    async def nowhere(*args: Any) -> None:
+        raise AssertionError("nothing is dead-lettered")
+
+    consumer = EventConsumer(
+        "notify-test",
+        store.processed,
+        nowhere,
+        router.bind(notifier),
+        batch_handlers=router.bind_batches(notifier),
+        idempotent_batch_types=router.idempotent_batch_types,
+    )
+    assert {e.type for e in events} <= router.idempotent_batch_types
+
+    assert await consumer.consume_batch(records) == ["applied"] * 3
+    await dispatcher.run_once()
+    assert await consumer.consume_batch(records) == ["applied"] * 3  # redelivered: no-op
+    await dispatcher.run_once()
+
+    for address, event in zip(addresses, events, strict=True):
+        assert len(await mails_to(http, endpoints.mail_url, address)) == 1
+        [doc] = await store.for_registration(event.subject)
+        assert doc["status"] == "sent" and doc["attempts"] == 1
+    assert await store.processed.count_documents({}) == 0  # neither looked up nor recorded
+
+
+async def test_the_consumer_waits_while_too_many_recorded_deliveries_are_unsent(
+    make_dispatcher: Callable[..., Dispatcher],
+    store: DeliveryStore,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+) -> None:
+    """A backlog waits in Kafka, not in memory past its leases: recording returns once the
+    dispatcher has sent enough; and at once when it stops (what was recorded is durable)."""
+    dispatcher = make_dispatcher(policy=replace(FAST, max_unsent=3))
+    notifier = Notifier(store, dispatcher, clock=clock)
+    addresses = people(4)
+
+    recording = asyncio.create_task(
+        notifier.handle_many([submitted(a, None, False) for a in addresses[:3]])
+    )
+    await asyncio.sleep(0.5)
+    assert not recording.done()  # 3 unsent: the handler holds its batch
+    await dispatcher.send_claimed()
+    assert await asyncio.wait_for(recording, 5) == 3
+    assert all([await mails_to(http, endpoints.mail_url, a) for a in addresses[:3]])
+
+    dispatcher = make_dispatcher(policy=replace(FAST, max_unsent=1))
+    recording = asyncio.create_task(
+        Notifier(store, dispatcher, clock=clock).handle(submitted(addresses[3], None, False))
+    )
+    await asyncio.sleep(0.5)
+    assert not recording.done()
+    await dispatcher.stop()
+    assert await asyncio.wait_for(recording, 5) == 1
