@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rencontres_contracts.envelope import CloudEvent, EventData
+from rencontres_contracts.envelope import CloudEvent, EventData, envelope_of
 from rencontres_contracts.events.billing import (
     CreditNoteIssuedV1,
     InvoiceIssuedV1,
@@ -83,7 +83,7 @@ def parse_event(
     if model is None:
         raise InvalidEvent(f"unknown event type {doc.get('type')!r}")
     try:
-        return CloudEvent[model].model_validate(doc)  # type: ignore[valid-type]
+        return envelope_of(model).model_validate(doc)
     except ValidationError as exc:
         raise InvalidEvent(f"{doc.get('type')}: {exc}") from exc
 

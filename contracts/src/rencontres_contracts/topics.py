@@ -113,10 +113,17 @@ TOPICS: tuple[Topic, ...] = (
 
 
 def topic_for(event_type: str) -> Topic:
-    for topic in TOPICS:
-        if event_type in topic.event_types:
-            return topic
-    raise KeyError(f"no topic carries {event_type!r}; add it to rencontres_contracts.topics")
+    topic = _TOPIC_OF.get(event_type)
+    if topic is None:
+        raise KeyError(f"no topic carries {event_type!r}; add it to rencontres_contracts.topics")
+    return topic
+
+
+_TOPIC_OF: dict[str, Topic] = {}
+"""Each event type's topic (the first that carries it): looked up for every event published."""
+for _topic in TOPICS:
+    for _event_type in _topic.event_types:
+        _TOPIC_OF.setdefault(_event_type, _topic)
 
 
 def consumers_of(event_type: str) -> tuple[str, ...]:
