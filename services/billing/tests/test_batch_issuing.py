@@ -124,24 +124,33 @@ async def test_a_repeated_batch_writes_the_same_events_again_under_the_same_ids(
     assert await billing.store.outbox.count_documents({}) == 4
 
 
+async def invoices_in_events_not(
+    billing: Billing, writer: str, count: int
+) -> tuple[list[CloudEvent[Any]], list[dict[str, Any]]]:
+    """A batch of `count` claimed by `writer`, its invoices inserted, its events not written,
+    the claim still pending: where a writer that died or failed at that point leaves it."""
+    events = [f.submitted() for _ in range(count)]
+    drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events]
+    stored = await billing.store.invoices.insert_drafts(drafts, writer)
+    claim = BatchClaim(writer, tuple(d["_id"] for d in stored), 1, count)
+    await billing.store.counters.update_one(
+        {"_id": "FAC-2027"}, {"$set": {"last": count, "pending": claim.stored()}}, upsert=True
+    )
+    today = billing.today()
+    numbered = [
+        {**d, **number_fields("FAC", "FAC-2027", i + 1, today, 30)} for i, d in enumerate(stored)
+    ]
+    assert len(await billing.store.invoices.issue_many(numbered)) == count
+    return events, numbered
+
+
 async def test_a_writer_dead_between_its_invoices_and_their_events_owes_nothing_lost(
     billing: Billing,
 ) -> None:
     """The invoices of a claim went in, the writer died before their `invoice.issued` did:
     the claim is still pending, and whoever finishes it writes the events of all its
     invoices before releasing it."""
-    events = [f.submitted() for _ in range(5)]
-    drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events]
-    stored = await billing.store.invoices.insert_drafts(drafts, "dead-writer")
-    claim = BatchClaim("dead-writer", tuple(d["_id"] for d in stored), 1, 5)
-    await billing.store.counters.update_one(
-        {"_id": "FAC-2027"}, {"$set": {"last": 5, "pending": claim.stored()}}, upsert=True
-    )
-    today = billing.today()
-    numbered = [
-        {**d, **number_fields("FAC", "FAC-2027", i + 1, today, 30)} for i, d in enumerate(stored)
-    ]
-    assert len(await billing.store.invoices.issue_many(numbered)) == 5
+    _, numbered = await invoices_in_events_not(billing, "dead-writer", 5)
     assert await billing.store.outbox.count_documents({}) == 0
 
     await billing.recover()
@@ -177,22 +186,11 @@ async def test_a_redelivery_after_a_batch_failed_before_its_events_owes_them_at_
     `invoice.issued`: the claim stays pending, and the consumer hands the events again. Those
     are repeats now (their invoices are numbered), but the first of them must finish the
     claim, not leave the events unwritten until the next claim or the daily run."""
-    events = [f.submitted() for _ in range(3)]
-    drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events]
-    stored = await billing.store.invoices.insert_drafts(drafts, "failed-writer")
-    claim = BatchClaim("failed-writer", tuple(d["_id"] for d in stored), 1, 3)
-    await billing.store.counters.update_one(
-        {"_id": "FAC-2027"}, {"$set": {"last": 3, "pending": claim.stored()}}, upsert=True
-    )
-    today = billing.today()
-    numbered = [
-        {**d, **number_fields("FAC", "FAC-2027", i + 1, today, 30)} for i, d in enumerate(stored)
-    ]
-    assert len(await billing.store.invoices.issue_many(numbered)) == 3
+    events, numbered = await invoices_in_events_not(billing, "failed-writer", 3)
 
     await handle_batch(billing, events[:2])  # redelivered (a batch, or one by one: both)
 
     owed = {e["key"] async for e in billing.store.outbox.find({})}
-    assert owed == {d["_id"] for d in stored}
+    assert owed == {d["_id"] for d in numbered}
     counter = await billing.store.counters.find_one({"_id": "FAC-2027"})
     assert counter == {"_id": "FAC-2027", "last": 3, "pending": None}

@@ -13,14 +13,14 @@ from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
+from rencontres_kit.mongo import insert_new
 from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD
 
 from rencontres_notify.deliveries import DUE, FINAL, Status
 
 Doc = dict[str, Any]
 Entry = dict[str, Any]
-DUPLICATE_KEY = 11000
 
 
 class DeliveryStore:
@@ -49,17 +49,7 @@ class DeliveryStore:
     async def record_many(self, docs: list[Doc]) -> list[Doc]:
         """Record several deliveries in one insert; those that were new (the others were
         recorded before: a redelivered event)."""
-        if not docs:
-            return []
-        try:
-            await self.deliveries.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details["writeErrors"]
-            if any(e["code"] != DUPLICATE_KEY for e in errors):
-                raise
-            before = {e["index"] for e in errors}
-            return [doc for i, doc in enumerate(docs) if i not in before]
-        return docs
+        return await insert_new(self.deliveries, docs)
 
     async def due(self, now: datetime, limit: int, statuses: Iterable[Status] = DUE) -> list[str]:
         """Ids of deliveries to try now: pending, retry time reached, or lease run out; the
