@@ -253,3 +253,25 @@ async def test_a_seat_cancelled_before_its_pool_closing_arrives_is_invoiced_then
     assert invoices[pool.data.members[0].registration_id]["status"] == "issued"
     [note] = await billing.store.credit_notes.find({})
     assert note["invoice_number"] == invoices[seat]["number"]
+
+
+async def test_a_seat_erased_before_its_pool_closing_arrives_is_invoiced_without_its_contact(
+    billing: Billing,
+) -> None:
+    """The erasure (keyed by registration) may overtake the pool's closing (keyed by pool),
+    whose event still names the member's contact person: the seat's invoice, its draft and
+    its `invoice.issued.v1` are made without it, and the other member's keep theirs."""
+    pool = f.pool_closed(members=2, price=60000)
+    seat, other = (m.registration_id for m in pool.data.members[1::-1])
+    await handle(billing, f.erased(seat))
+    await handle(billing, pool)
+
+    invoices = {i["registration_ids"][0]: i for i in await billing.list_invoices(None, None, None)}
+    assert invoices[seat]["contact"] is None and invoices[seat]["buyer"] is not None
+    assert invoices[other]["contact"] is not None
+    [draft] = await billing.store.invoices.drafts.find({"registration_ids": seat}).to_list()
+    assert draft["contact"] is None
+    owed = await billing.store.invoices.collection.find_one({"_id": invoices[seat]["_id"]})
+    assert owed is not None
+    [issued] = [json.loads(e["value"]) for e in owed["outbox"]]
+    assert issued["type"] == "invoice.issued.v1" and issued["data"].get("contact") is None

@@ -78,6 +78,8 @@ class Billing:
         draft = invoice_draft(billable, self.clock())
         if draft["totals"]["incl_vat_cents"] == 0:
             return
+        if billable.pool_id and await self.store.was_erased(billable.registration_id):
+            draft["contact"] = None  # erased before its pool closed: no contact, no email
         for stored in await self.store.invoices.insert_drafts([draft], uuid.uuid4().hex):
             self._fresh[stored["_id"]] = stored  # numbered from memory: one read less
         try:
@@ -85,6 +87,8 @@ class Billing:
         finally:
             self._fresh.pop(draft["_id"], None)
         await self._credit_if_cancelled(billable)
+        if billable.pool_id and await self.store.was_erased(billable.registration_id):
+            await self.erase(billable.registration_id)  # erased while this was being issued
 
     async def _credit_if_cancelled(self, billable: Billable) -> None:
         if billable.pool_id and await self.store.was_cancelled(billable.registration_id):
@@ -394,8 +398,11 @@ class Billing:
     # ------------------------------------------------------------------ erasure
 
     async def erase(self, registration_id: str) -> None:
-        """Drop the contact person; keep the buyer and amounts the law wants kept ten years."""
+        """Drop the contact person; keep the buyer and amounts the law wants kept ten years.
+        Remembered first: a seat's invoice issued after this (its pool's closing travels on
+        another key) is made without the contact, or has it dropped once issued."""
         now = self.clock()
+        await self.store.remember_erased(registration_id, now)
         await self.store.invoices.erase_contact(registration_id, now)
         await self.store.credit_notes.erase_contact(registration_id, now)
 

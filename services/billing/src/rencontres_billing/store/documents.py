@@ -214,6 +214,7 @@ class BillingStore:
         self.counters = db["counters"]
         self.processed = db["processed_events"]
         self.cancelled = db["cancelled_registrations"]
+        self.erased = db["erased_registrations"]
 
     async def create_indexes(self) -> None:
         await self.invoices.create_indexes()
@@ -240,6 +241,16 @@ class BillingStore:
         fields = {"_id": 0, "status": 1, "totals.incl_vat_cents": 1, "paid_cents": 1}
         fields |= {"reminders_sent": 1, "currency": 1}
         return await self.invoices.collection.find({}, fields, batch_size=5000).to_list()
+
+    async def remember_erased(self, registration_id: str, at: datetime) -> None:
+        """An erasure (`erased_registrations`: the id alone, no personal data), for a seat's
+        invoice that its pool's closing brings later, on another key."""
+        await self.erased.update_one(
+            {"_id": registration_id}, {"$setOnInsert": {"at": at}}, upsert=True
+        )
+
+    async def was_erased(self, registration_id: str) -> bool:
+        return await self.erased.find_one({"_id": registration_id}, {"_id": 1}) is not None
 
     async def was_cancelled(self, registration_id: str) -> bool:
         return await self.cancelled.find_one({"_id": registration_id}, {"_id": 1}) is not None
