@@ -88,12 +88,12 @@ async def test_a_batch_claim_a_crash_left_half_done_is_finished_by_recovery(
     drafts = [invoice_draft(from_registration(e.data), billing.clock()) for e in events]
     await billing.store.invoices.insert_drafts(drafts, "dead-writer")
     ids = [d["_id"] for d in drafts]
-    await billing._number("FAC", ids[1])  # FAC-2027-000001, alone
+    await billing.issuer.number("FAC", ids[1])  # FAC-2027-000001, alone
     claim = BatchClaim("dead-writer", tuple(ids), 2, 7)
     await billing.store.counters.update_one(
         {"_id": "FAC-2027"}, {"$set": {"last": 7, "pending": claim.stored()}}
     )
-    stamp = billing._stamper("FAC")
+    stamp = billing.issuer._stamper("FAC")
     assert await stamp(ids[0], "FAC-2027", 2)
     # the already numbered draft sits second in the claim: skipped, and ids[2] gets 3
     assert await stamp(ids[2], "FAC-2027", 3)

@@ -6,14 +6,12 @@ finds the step already done and goes on with the next.
 """
 
 import logging
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
-from rencontres_contracts import CloudEvent
 
 from rencontres_billing import events
 from rencontres_billing.documents import (
@@ -21,19 +19,17 @@ from rencontres_billing.documents import (
     credit_note_draft,
     invoice_draft,
     invoice_id,
-    number_fields,
     totals_of,
 )
 from rencontres_billing.errors import BillingRefused
 from rencontres_billing.invoices import LIVE, PAYABLE, after_payment
-from rencontres_billing.numbering import Series, batch_allowed
+from rencontres_billing.issuing import Issuer
+from rencontres_billing.numbering import batch_allowed
 from rencontres_billing.policy import Lapse, Remind, ReminderPolicy, chase, credit_for
 from rencontres_billing.settings import Settings
-from rencontres_billing.store.documents import BillingStore, Documents
-from rencontres_billing.store.numbering import Numbering, StampMany
+from rencontres_billing.store.documents import BillingStore
 
 log = logging.getLogger(__name__)
-ISSUED = Counter("billing_documents_issued_total", "Invoices and credit notes numbered", ["series"])
 PAYMENTS = Counter("billing_payments_total", "Payments recorded", ["method"])
 PAID_CENTS = Counter("billing_payments_cents_total", "Money received, in cents", ["method"])
 OVERPAID = Counter("billing_overpayments_total", "Payments that overpaid an invoice")
@@ -55,18 +51,8 @@ class Billing:
         self.clock = clock
         self.mapper = events.EventMapper(settings, clock)
         self.zone = ZoneInfo(settings.timezone)
-        self._numbering: dict[Series, tuple[Numbering, Documents]] = {
-            "FAC": (
-                Numbering(store.counters, store.invoices, "FAC", self._batch_helper("FAC")),
-                store.invoices,
-            ),
-            "AV": (
-                Numbering(store.counters, store.credit_notes, "AV", self._batch_helper("AV")),
-                store.credit_notes,
-            ),
-        }
+        self.issuer = Issuer(store, settings, self.mapper, self.today)
         self.policy = ReminderPolicy(settings.second_reminder_days, settings.grace_days)
-        self._fresh: dict[str, Doc] = {}
 
     def today(self) -> date:
         return self.clock().astimezone(self.zone).date()
@@ -80,12 +66,7 @@ class Billing:
             return
         if billable.pool_id and await self.store.was_erased(billable.registration_id):
             draft["contact"] = None  # erased before its pool closed: no contact, no email
-        for stored in await self.store.invoices.insert_drafts([draft], uuid.uuid4().hex):
-            self._fresh[stored["_id"]] = stored  # numbered from memory: one read less
-        try:
-            await self._number("FAC", draft["_id"], fresh=draft["_id"] in self._fresh)
-        finally:
-            self._fresh.pop(draft["_id"], None)
+        await self.issuer.issue("FAC", draft)
         await self._credit_if_cancelled(billable)
         if billable.pool_id and await self.store.was_erased(billable.registration_id):
             await self.erase(billable.registration_id)  # erased while this was being issued
@@ -98,126 +79,26 @@ class Billing:
 
     async def invoice_many(self, billables: Sequence[tuple[Billable, str | None]]) -> None:
         """`invoice` for many billable registrations (each with the trace of the event that
-        revealed it): their drafts in one insert, numbered with one claim, the numbered
-        invoices in one insert and their events in one more (the batch rules in `numbering`),
-        in the order given. A draft that was there already (a repeated event) goes alone."""
+        revealed it), issued as one batch (`Issuer.issue_invoices`), in the order given."""
         if not batch_allowed(self.today()):
             for billable, _ in billables:
                 await self.invoice(billable)
             return
-        now, batch = self.clock(), uuid.uuid4().hex
+        now = self.clock()
         drafts: dict[str, Doc] = {}
         traces: dict[str, str | None] = {}
         for billable, traceparent in billables:
             draft = invoice_draft(billable, now)
             if draft["totals"]["incl_vat_cents"] and draft["_id"] not in drafts:
                 drafts[draft["_id"]], traces[draft["_id"]] = draft, traceparent
-        inserted = await self.store.invoices.insert_drafts(list(drafts.values()), batch)
-        fresh = {d["_id"]: d for d in inserted}  # as stored: no read needed
-        numbering, _ = self._numbering["FAC"]
-        ids = [doc_id for doc_id in drafts if doc_id in fresh]
-        await numbering.number_batch(
-            batch, ids, self.today().year, self._bulk_stamper(fresh, traces), self._stamper("FAC")
-        )
-        for doc_id in drafts.keys() - fresh.keys():
-            await self._number("FAC", doc_id)  # a repeat: most likely numbered already
+        await self.issuer.issue_invoices(list(drafts.values()), traces)
         for billable, _ in billables:
             await self._credit_if_cancelled(billable)
-
-    def _bulk_stamper(self, fresh: dict[str, Doc], traces: dict[str, str | None]) -> StampMany:
-        """Number invoice drafts this writer inserted: the invoices in one insert, then their
-        `invoice.issued` in the entry outbox in one more, before the claim is released (a
-        crash in between leaves the claim pending, and its helper writes them again)."""
-
-        async def stamp_many(counter: str, token: str, stamps: Sequence[tuple[str, int]]) -> bool:
-            today, terms = self.today(), self.settings.payment_terms_days
-            invoices = [
-                {**fresh[doc_id], **number_fields("FAC", counter, sequence, today, terms)}
-                for doc_id, sequence in stamps
-            ]
-            written = await self.store.invoices.issue_many(invoices)
-            ISSUED.labels("FAC").inc(len(written))
-            owed = []
-            for invoice in invoices:  # all of them: what a crashed try wrote may be unpublished
-                event = self.mapper.invoice_issued(invoice)
-                if traces.get(invoice["_id"]):  # the trace of the event that revealed it
-                    event = event.model_copy(update={"traceparent": traces[invoice["_id"]]})
-                owed.append(event)
-            await self.store.owe(owed)
-            return len(written) == len(invoices)
-
-        return stamp_many
-
-    def _batch_helper(self, series: Series) -> StampMany:
-        """Finish a batch claim another writer left pending: the numbered documents it still
-        owes (its drafts read by the claim's token), then the events of all of the claim's
-        documents, written again under their ids (a crash may have come between the two)."""
-        documents = self.store.invoices if series == "FAC" else self.store.credit_notes
-
-        async def stamp_many(counter: str, token: str, stamps: Sequence[tuple[str, int]]) -> bool:
-            today, terms = self.today(), self.settings.payment_terms_days
-            drafts = {d["_id"]: d for d in await documents.drafts_of(token)} if stamps else {}
-            for doc_id, _ in stamps:
-                if doc_id not in drafts:  # untagged: a claim of the version before tags
-                    if (draft := await documents.draft(doc_id)) is None:
-                        raise LookupError(f"no draft {doc_id} to number")  # never deleted
-                    drafts[doc_id] = draft
-            numbered = [  # tagged with the claim: `of_batch` finds them, and their events
-                {
-                    **drafts[doc_id],
-                    **number_fields(series, counter, sequence, today, terms),
-                    "batch": token,
-                }
-                for doc_id, sequence in stamps
-            ]
-            written = await documents.issue_many(numbered)
-            ISSUED.labels(series).inc(len(written))
-            await self.store.owe(
-                [self._issued_event(series, d) for d in await documents.of_batch(token)]
-            )
-            return len(written) == len(numbered)
-
-        return stamp_many
-
-    def _issued_event(self, series: Series, document: Doc) -> CloudEvent[Any]:
-        if series == "FAC":
-            return self.mapper.invoice_issued(document)
-        return self.mapper.credit_note_issued(document)
-
-    async def _number(self, series: Series, doc_id: str, fresh: bool = False) -> None:
-        numbering, _ = self._numbering[series]
-        await numbering.number(doc_id, self.today().year, self._stamper(series), fresh)
-
-    def _stamper(self, series: Series) -> Any:
-        _, documents = self._numbering[series]
-
-        async def stamp(doc_id: str, counter: str, sequence: int) -> bool:
-            # a draft this process just inserted is as stored (drafts never change); any
-            # other is read. The insert is refused when the numbered document is there.
-            draft = self._fresh.pop(doc_id, None) or await documents.draft(doc_id)
-            if draft is None:
-                return False
-            fields = number_fields(
-                series, counter, sequence, self.today(), self.settings.payment_terms_days
-            )
-            issued = {**draft, **fields}
-            stamped = await documents.issue(issued, [self._issued_event(series, issued)])
-            if stamped:
-                ISSUED.labels(series).inc()
-            return stamped
-
-        return stamp
 
     async def recover(self) -> int:
         """Finish what a crash left half done: pending numbers, unnumbered drafts, lapsed
         invoices without their credit note. Returns how many documents it finished."""
-        finished = 0
-        for series, (numbering, documents) in self._numbering.items():
-            for year in {self.today().year - 1, self.today().year}:
-                await numbering.recover(year, self._stamper(series))
-            for draft_id in await documents.unnumbered():
-                await self._number(series, draft_id)
-                finished += 1
+        finished = await self.issuer.recover()
         for invoice in await self.store.invoices.find(
             {"status": {"$in": ["lapsed", "cancelled"]}, "credit_note_id": None}
         ):
@@ -341,7 +222,7 @@ class Billing:
         doc_id = invoice_id(registration_id)
         invoice = await self.store.invoices.get(doc_id)
         if invoice is None and await self.store.invoices.draft(doc_id) is not None:
-            await self._number("FAC", doc_id)
+            await self.issuer.number("FAC", doc_id)
             invoice = await self.store.invoices.get(doc_id)
         return invoice
 
@@ -349,8 +230,7 @@ class Billing:
         percent = self.settings.cancellation_refund_percent if reason == "cancelled" else 100
         credit = credit_for(totals_of(invoice), invoice["paid_cents"], percent)
         draft = credit_note_draft(invoice, credit, reason, self.clock())
-        await self.store.credit_notes.insert_draft(draft, uuid.uuid4().hex)
-        await self._number("AV", draft["_id"])
+        await self.issuer.issue("AV", draft)
         status = "lapsed" if reason == "lapsed" else "cancelled"
         await self.store.invoices.change(
             {"_id": invoice["_id"], "credit_note_id": None},
