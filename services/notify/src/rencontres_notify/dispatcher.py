@@ -20,7 +20,7 @@ from rencontres_contracts import topic_for
 from rencontres_kit.masking import mask
 from rencontres_kit.outbox import Publish, publish_entry
 
-from rencontres_notify import events, sms
+from rencontres_notify import events
 from rencontres_notify.deliveries import DUE as DUE_STATUSES
 from rencontres_notify.deliveries import message_id
 from rencontres_notify.retry import Backoff, SendError, transient
@@ -32,6 +32,7 @@ from rencontres_notify.senders import (
     SmsProvider,
     domain_of,
 )
+from rencontres_notify.sms_gate import sms_gate
 from rencontres_notify.store import DeliveryStore
 
 log = logging.getLogger(__name__)
@@ -324,7 +325,8 @@ class Dispatcher:
             doc = {**before, "attempts": before.get("attempts", 0) + 1, "status": "sending"}
         channel = doc["channel"]
         if channel == "sms":
-            held = await self._sms_policy(doc, token, now)
+            policy = self.policy
+            held = await sms_gate(self.store, doc, token, now, policy.quiet, policy.sms_daily_cap)
             if held:
                 return held
         try:
@@ -371,25 +373,6 @@ class Dispatcher:
             log.warning("delivery.sent.v1 not published directly (%s); via the outbox", exc)
             return False
         return True
-
-    async def _sms_policy(self, doc: Doc, token: str, now: datetime) -> str | None:
-        """Opt-out and the daily cap suppress; quiet hours defer to the morning."""
-        number = doc["to"]
-        if await self.store.opted_out(number):
-            await self.store.suppressed(doc["_id"], "opted out (STOP)", now)
-            return "suppressed"
-        morning = sms.quiet_until(now, *self.policy.quiet)
-        if morning is not None:
-            await self.store.defer(doc["_id"], token, morning.astimezone(UTC), "quiet hours")
-            return "pending"
-        if not doc.get("counted"):
-            if not await self.store.count_sms(
-                number, sms.paris_day(now), self.policy.sms_daily_cap
-            ):
-                await self.store.suppressed(doc["_id"], "daily SMS cap reached", now)
-                return "suppressed"
-            await self.store.counted(doc["_id"])
-        return None
 
     async def _send(self, doc: Doc) -> Doc:
         content = doc["content"]
