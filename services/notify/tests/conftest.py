@@ -5,6 +5,7 @@ and readers of what the sinks received and of dead-letter topics."""
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -171,6 +172,11 @@ async def records(
 async def _assigned(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
     await asyncio.sleep(0.05)
     return list(consumer.assignment())
+
+
+def unique_phone() -> str:
+    """A French mobile number no other test is likely to use (SMS caps count per number)."""
+    return f"+33612{random.randrange(10**6):06d}"
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@ copy per message and channel, a Message-ID derived from the delivery id alone, a
 SMS only with consent, and a lease that keeps a second sender off a delivery in flight."""
 
 import json
-import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,13 +18,9 @@ from rencontres_notify.dispatcher import RESENDS, Dispatcher
 from rencontres_notify.notifier import Notifier
 from rencontres_notify.store import DeliveryStore
 
-from services.notify.tests.conftest import Clock, delivery_events, mails_to, sms_to
+from services.notify.tests.conftest import Clock, delivery_events, mails_to, sms_to, unique_phone
 
 pytestmark = pytest.mark.infra
-
-
-def unique_phone() -> str:
-    return f"+3361234{random.randrange(10_000):04d}"
 
 
 def submitted(

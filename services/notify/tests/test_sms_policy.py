@@ -2,7 +2,6 @@
 an injected clock, the daily cap per number, and STOP through the running service's webhook
 holding for a later event while email keeps going."""
 
-import random
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from rencontres_notify.dispatcher import Dispatcher
 from rencontres_notify.notifier import Notifier
 from rencontres_notify.store import DeliveryStore
 
-from services.notify.tests.conftest import FAST, Clock, mails_to, sms_to
+from services.notify.tests.conftest import FAST, Clock, mails_to, sms_to, unique_phone
 from tests.helpers import STAFF, eventually
 
 pytestmark = pytest.mark.infra
@@ -45,10 +44,6 @@ def national(phone: str) -> str:
     """The number as people type it in France: `06 12 34 56 78`."""
     digits = "0" + phone.removeprefix("+33")
     return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
-
-
-def unique_phone() -> str:
-    return f"+33612{random.randrange(10**6):06d}"
 
 
 async def test_an_sms_at_night_waits_for_eight_in_paris_and_the_email_does_not(
