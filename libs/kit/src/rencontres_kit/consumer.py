@@ -23,11 +23,12 @@ from typing import Any, Literal
 
 from prometheus_client import Counter, Histogram
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 from rencontres_contracts import CloudEvent, InvalidEvent, parse_event
 
 from rencontres_kit.handlers import BatchHandler, Handler
 from rencontres_kit.masking import mask
+from rencontres_kit.mongo import insert_new
 from rencontres_kit.observability import consuming, consuming_batch
 from rencontres_kit.outbox import Publish
 
@@ -256,16 +257,13 @@ class EventConsumer:
         return {doc["_id"] async for doc in found}
 
     async def _remember_many(self, events: list[CloudEvent[Any]]) -> None:
-        events = [e for e in events if e.type not in self._self_deduped]
-        if not events:
-            return
         now = datetime.now(UTC)
-        docs = [{"_id": e.id, "type": e.type, "applied_at": now} for e in events]
-        try:
-            await self._processed.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:  # a concurrent replica applied some too: same effects
-            if any(e["code"] != 11000 for e in exc.details["writeErrors"]):
-                raise
+        docs = [
+            {"_id": e.id, "type": e.type, "applied_at": now}
+            for e in events
+            if e.type not in self._self_deduped
+        ]
+        await insert_new(self._processed, docs)  # a concurrent replica's repeats: same effects
 
     async def _remember(self, event: CloudEvent[Any]) -> None:
         doc = {"_id": event.id, "type": event.type, "applied_at": datetime.now(UTC)}
