@@ -69,13 +69,13 @@ def accepted_at(created: str) -> float:
     return datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
 
 
-async def caught(http: httpx.AsyncClient, mail_url: str, domain: str) -> int:
-    """How many emails to `domain` Mailpit holds (one search, one row returned)."""
-    response = await http.get(
-        f"{mail_url}/api/v1/search", params={"query": f"to:{domain}", "limit": 1}
-    )
+async def stored(http: httpx.AsyncClient, mail_url: str) -> int:
+    """How many emails Mailpit holds, all recipients: its message list's `total`, a count it
+    answers in about 2 ms of its CPU. A search (`to:domain`) costs it about 0.2 s at 12,000
+    stored messages: polled every two seconds, it took CPU from the drain being measured."""
+    response = await http.get(f"{mail_url}/api/v1/messages", params={"limit": 1})
     response.raise_for_status()
-    return int(response.json()["messages_count"])
+    return int(response.json()["total"])
 
 
 async def mailpit_times(http: httpx.AsyncClient, mail_url: str, domain: str) -> dict[str, float]:
@@ -133,6 +133,8 @@ async def notify_drain(
 ) -> dict[str, Any]:
     events = [event(i, domain) for i in range(n)]
     published: dict[str, float] = {}
+    async with httpx.AsyncClient(timeout=60) as http:
+        already = await stored(http, mail_url)  # the bare loop's
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
@@ -146,7 +148,7 @@ async def notify_drain(
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=60) as http:
         while time.monotonic() < deadline:
-            if await caught(http, mail_url, domain) >= n:
+            if await stored(http, mail_url) >= already + n:
                 break
             await asyncio.sleep(2)
         seen = await mailpit_times(http, mail_url, domain)
