@@ -242,7 +242,7 @@ def main() -> None:
         extra = {
             "NOTIFY_SMS_QUIET_START": "00:00",
             "NOTIFY_SMS_QUIET_END": "00:00",
-            "NOTIFY_SMTP_CONNECTIONS": str(CONNECTIONS),
+            "NOTIFY_SMTP_CONNECTIONS": str(max(1, CONNECTIONS // args.replicas)),
             "LOG_LEVEL": "warning",
         }
         stack.start_services(extra_env=extra, names=("notify",))

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.collection import AsyncCollection
 from rencontres_infra.stack import Endpoints
+from rencontres_notify.store import DeliveryStore
 
 from services.notify.tests.conftest import free_port
 from services.notify.tests.test_faults import Catcher, confirmed
@@ -101,9 +101,9 @@ async def test_sigkill_twice_during_a_burst_loses_nothing_and_resends_are_counte
         await asyncio.sleep(4)  # any late copy of a taken-over lease lands now
         ids = await message_ids_to(http, own_mailpit.url, domain)
         counted += await resends(http, url)
-        # the delivery log: one `sent` per message, even for groups recorded by one write
-        # that a kill interrupted (their leases ran out, they were taken over and recorded)
-        log = mongo[name]["deliveries"]
+        # the delivery log: one `sent` per message, even for send groups a kill interrupted
+        # (their leases ran out, they were released, taken over and recorded one by one)
+        log = DeliveryStore(mongo[name])
         ours = [f"{e.id}:email" for e in events]  # the topic also holds other tests' events
         await eventually(lambda: _all_sent(log, ours), timeout=PATIENCE, interval=1)
     finally:
@@ -117,9 +117,9 @@ async def test_sigkill_twice_during_a_burst_loses_nothing_and_resends_are_counte
     assert extra <= counted, (extra, counted)
 
 
-async def _all_sent(log: AsyncCollection[dict[str, Any]], ids: list[str]) -> bool:
-    found = log.find({"_id": {"$in": ids}}, {"status": 1})
-    statuses = Counter([d["status"] async for d in found])
+async def _all_sent(log: DeliveryStore, ids: list[str]) -> bool:
+    found = await log.deliveries.find({"_id": {"$in": ids}}).to_list()
+    statuses = Counter([d["status"] for d in await log.groups.resolve(found)])
     print("delivery log:", dict(statuses), flush=True)  # shown if the wait times out
     return statuses == {"sent": len(ids)}
 

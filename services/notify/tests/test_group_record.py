@@ -1,6 +1,8 @@
-"""Deliveries recorded together (one insert, one lease token) have their acceptances recorded
-together: one `update_many` by that token for the emails that went through, a write of its own
-for every other outcome, and nothing recorded `sent` that was not accepted. A batch of events
+"""Deliveries recorded together (one insert, one lease token: a send group, `groups.py`) have
+their acceptances recorded together: one write on the group for the emails that went through,
+none on the deliveries, a write of its own for every other outcome, and nothing read back
+`sent` that was not accepted. A group whose lease ran out is released and its deliveries taken
+over one by one. Erasure blanks the person and keeps what was sent. A batch of events
 redelivered through the consumer sends nothing twice and leaves `processed_events` alone
 (`on_batch(..., idempotent=True)`). Recording waits while too much is unsent."""
 
@@ -73,7 +75,7 @@ async def test_a_batchs_acceptances_are_one_write_and_a_retry_keeps_its_own(
 ) -> None:
     addresses = people(6)
     events = [submitted(a, None, False) for a in addresses]
-    together = spy(monkeypatch, store, "sent_together")
+    together = spy(monkeypatch, store.groups, "sent")
     one_by_one = spy(monkeypatch, store, "sent")
     send = failing_for(dispatcher, addresses[2], lambda: transient("SMTP 451: try later"))
     monkeypatch.setattr(dispatcher.email, "send", send)
@@ -105,7 +107,7 @@ async def test_an_attempt_that_breaks_unexpectedly_is_never_recorded_sent_with_i
     runs out; the group's acceptances are recorded one by one instead of by token."""
     addresses = people(4)
     events = [submitted(a, None, False) for a in addresses]
-    together = spy(monkeypatch, store, "sent_together")
+    together = spy(monkeypatch, store.groups, "sent")
     real_failure = dispatcher._failure
 
     async def broken_failure(doc: dict[str, Any], token: str, exc: Exception) -> str:
@@ -200,3 +202,100 @@ async def test_the_consumer_waits_while_too_many_recorded_deliveries_are_unsent(
     assert not recording.done()
     await dispatcher.stop()
     assert await asyncio.wait_for(recording, 5) == 1
+
+
+async def test_a_groups_acceptances_are_read_back_sent_and_counted_though_no_delivery_was_written(
+    notifier: Notifier, dispatcher: Dispatcher, store: DeliveryStore, clock: Clock
+) -> None:
+    events = [submitted(a, None, False) for a in people(3)]
+    assert await notifier.handle_many(events) == 3
+    await dispatcher.send_claimed()
+
+    raw = await store.deliveries.find({}).to_list()
+    assert {d["status"] for d in raw} == {"sending"} and len({d["group"] for d in raw}) == 1
+    [group] = await store.groups.collection.find({}).to_list()
+    assert group["status"] == "sent" and sorted(group["ids"]) == sorted(d["_id"] for d in raw)
+    for event in events:
+        doc = await store.get(f"{event.id}:email")
+        assert doc and doc["status"] == "sent"
+        assert abs((doc["sent_at"] - clock()).total_seconds()) < 0.001  # the group's, in ms
+        assert "lease" not in doc and "group" not in doc
+    summaries = await store.delivery_summaries(("sent",))
+    assert summaries == [{"channel": "email", "status": "sent"}] * 3
+
+
+async def test_a_group_released_while_still_sending_records_its_late_acceptances_one_by_one(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    make_dispatcher: Callable[..., Dispatcher],
+    store: DeliveryStore,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The group's sender is slow past the lease (a stalled connection): another dispatcher
+    releases the group and sends again (counted); the late sender's write on the group is
+    refused, so it records its acceptances on the deliveries, and everything reads `sent`."""
+    addresses = people(2)
+    events = [submitted(a, None, False) for a in addresses]
+    go_on = asyncio.Event()
+    real = dispatcher.email.send
+
+    async def stalled(out: OutgoingEmail) -> None:
+        await go_on.wait()
+        await real(out)
+
+    monkeypatch.setattr(dispatcher.email, "send", stalled)
+    assert await notifier.handle_many(events) == 2
+    sending = asyncio.create_task(dispatcher.send_claimed())
+    await asyncio.sleep(0.2)
+    resends = RESENDS.labels("email")._value.get()
+    clock.advance(seconds=FAST.lease.total_seconds() + 1)
+    other = make_dispatcher()
+    await other.scan()  # releases the group, takes both over and sends them
+    assert RESENDS.labels("email")._value.get() == resends + 2
+    [group] = await store.groups.collection.find({}).to_list()
+    assert group["status"] == "released"
+    late_writes = spy(monkeypatch, store, "sent")
+    go_on.set()
+    await asyncio.wait_for(sending, 10)
+
+    assert len(late_writes) == 2  # refused on the group, recorded on each delivery
+    for address, event in zip(addresses, events, strict=True):
+        mails = await mails_to(http, endpoints.mail_url, address)
+        assert len(mails) == 2 and len({m["message_id"] for m in mails}) == 1
+        doc = await store.get(f"{event.id}:email")
+        assert doc and doc["status"] == "sent" and doc["attempts"] == 2
+
+
+async def test_erasure_blanks_the_person_and_keeps_what_was_sent(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    store: DeliveryStore,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One email accepted in its group, one waiting for a retry: after the erasure the first
+    still reads `sent` (with no address, no content), the second is `erased` and never goes."""
+    addresses = people(2)
+    events = [submitted(a, None, False) for a in addresses]
+    monkeypatch.setattr(
+        dispatcher.email, "send", failing_for(dispatcher, addresses[1], lambda: transient("451"))
+    )
+    assert await notifier.handle_many(events) == 2
+    await dispatcher.send_claimed()
+    monkeypatch.undo()
+
+    for event in events:
+        assert await notifier.erase(event.subject) == 1
+    sent, waiting = [await store.get(f"{e.id}:email") for e in events]
+    assert sent and sent["status"] == "sent" and sent["to"] == "" and sent["content"] == {}
+    assert waiting and waiting["status"] == "erased" and waiting["to"] == ""
+    assert "due_at" not in waiting
+    clock.advance(hours=1)
+    await dispatcher.run_once()
+    assert await mails_to(http, endpoints.mail_url, addresses[1]) == []
+    assert (await store.get(f"{events[1].id}:email") or {})["status"] == "erased"

@@ -11,6 +11,9 @@ Lifecycle (the one table of statuses):
 A `sending` delivery carries a lease (`due_at` is when it runs out): nobody else claims it
 before then, so a slow send is never doubled by a second worker; after it, the sender is
 presumed dead and another may take over (the one window where a second copy may leave).
+A delivery recorded to go at once is `sending` in a send group instead (`group`, no
+`due_at`): the group's lease is its own, and the group records which of its emails were
+accepted, so such a delivery reads `sent` through its group (`groups.py`).
 """
 
 import re

@@ -117,20 +117,19 @@ class Dispatcher:
         self.domain = domain_of(email.mail_from)
         """The Message-ID's domain (`deliveries.message_id`)."""
 
-    def claimed_now(self, now: datetime, lease: str) -> Doc:
+    def claimed_now(self, lease: str) -> Doc:
         """The fields a delivery is recorded with when it is ours to send at once: recorded
         already claimed (one insert, no claiming write: the proxy in front of FerretDB
-        serialises updates per collection, not inserts). A crash leaves its lease to run out.
+        serialises updates per collection, not inserts).
 
-        `lease` is one token for all the deliveries recorded together (`new_lease`): their
-        acceptances are then recorded together too, by one write that finds them by that
-        token (`_send_group`)."""
-        return {
-            "status": "sending",
-            "lease": lease,
-            "attempts": 1,
-            "due_at": now + self.policy.lease,
-        }
+        `lease` is one token for all the deliveries recorded together (`new_lease`), the id
+        of their send group (`groups.py`, opened first by `open_group`), whose lease is
+        theirs: their acceptances are recorded on the group, by one write
+        (`_send_group`); a crash leaves the group's lease to run out."""
+        return {"status": "sending", "lease": lease, "group": lease, "attempts": 1}
+
+    async def open_group(self, lease: str, now: datetime) -> None:
+        await self.store.groups.open(lease, now, now + self.policy.lease)
 
     @staticmethod
     def new_lease() -> str:
@@ -227,20 +226,20 @@ class Dispatcher:
             task.add_done_callback(self._groups.discard)
 
     async def _send_group(self, lease: str, docs: list[Doc]) -> None:
-        """Send deliveries recorded together, claimed under one `lease`; publish the
-        `delivery.sent.v1` of the emails accepted side by side (the producer packs them into
-        few requests), then record those acceptances with one `update_many` by the token (an
-        equality FerretDB hands PostgreSQL) instead of one update each, the write FerretDB does
-        slowest.
+        """Send deliveries recorded together, claimed under one `lease` (their send group);
+        publish the `delivery.sent.v1` of the emails accepted side by side (the producer packs
+        them into few requests), then record those acceptances on the group, one write for
+        them all, instead of one update of each delivery, the write FerretDB does slowest.
 
         Every other outcome (a refusal, a retry, an SMS, an event the broker did not take, which
         then rides its delivery's outbox) is recorded by its own write first, moving its
-        delivery off `sending`, so what is left `sending` under this lease is exactly what was
+        delivery off `sending`, so what is left `sending` in the group is exactly what was
         accepted and published. When an attempt or one of those writes failed in a way that
-        leaves a delivery's state unknown, the acceptances are recorded one by one instead. A
-        delivery whose lease ran out and was taken over carries another token and is not
-        touched. A crash before the write leaves the group's leases to run out: the window for a
-        second copy (same Message-ID, counted) spans the group's sending time."""
+        leaves a delivery's state unknown, the acceptances are recorded one by one instead and
+        the group is left to run out. A group whose lease ran out was released (its deliveries
+        taken over one by one) and is not touched. A crash before the write leaves the group's
+        lease to run out: the window for a second copy (same Message-ID, counted) spans the
+        group's sending time."""
         try:
             await self._send_and_record(lease, docs)
         finally:
@@ -274,25 +273,36 @@ class Dispatcher:
                 for done in accepted:
                     await self.store.sent(done.delivery_id, now, done.extra)
                 return
-            recorded = await self.store.sent_together(lease, now)
+            ids = [done.delivery_id for done in accepted]
+            if not await self.store.groups.sent(lease, ids, now):
+                log.warning("group %s released before its %d acceptances", lease, len(ids))
+                for done in accepted:
+                    await self.store.sent(done.delivery_id, now, done.extra)
         except Exception:
             log.exception(
-                "recording %d acceptances failed; their leases will run out", len(accepted)
+                "recording %d acceptances failed; their group's lease will run out", len(accepted)
             )
-            return
-        if recorded != len(accepted):
-            log.warning("%d of %d acceptances recorded together", recorded, len(accepted))
 
     async def scan(self, leases: bool = True) -> bool:
         """Every due delivery tried (side by side), owed dead letters published. True when a
         full batch was found (there may be more). Without `leases`, deliveries whose lease ran
         out are left for a later scan."""
         await self.flush_dead_letters()
+        if leases:
+            await self._release_groups()
         statuses = DUE_STATUSES if leases else ("pending", "retrying")
         ids = await self.store.due(self.now(), self.policy.batch, statuses)
         DUE.set(len(ids))
         await asyncio.gather(*(self._guarded(i) for i in ids))
         return len(ids) == self.policy.batch
+
+    async def _release_groups(self) -> None:
+        """Groups whose lease ran out (their sender crashed, or was stopped mid-group): what is
+        still `sending` in them becomes due, to be taken over one by one by this scan."""
+        now = self.now()
+        for token in await self.store.groups.expired(now, self.policy.batch):
+            released = await self.store.release_group(token, now)
+            log.warning("send group %s ran out of its lease; %d due again", token, released)
 
     async def _guarded(
         self, delivery_id: str, claimed: Doc | None = None, accepted: list[Accepted] | None = None

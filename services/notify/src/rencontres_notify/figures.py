@@ -5,7 +5,8 @@ retry after a transient failure) and `resent` (sent after an attempt that may ha
 a second copy may have left, with the same Message-ID). Suppressed SMS (opt-out, daily cap) and
 erased deliveries are not messages.
 
-The log is read by status, an equality FerretDB hands PostgreSQL: the few deliveries failed or
+Emails a send group recorded sent are counted from the groups (`groups.py`). The log is read
+by status, an equality FerretDB hands PostgreSQL: the few deliveries failed or
 still open at every sample, the `sent` ones, nearly the whole log, only for a bounded share of
 the time (`Figures`): FerretDB reads and parses every one of them (2.3 s for 10,000 on the
 shared two-core machine, longer as the log grows), which a sample every 10 s made a fifth of a

@@ -37,7 +37,8 @@ class Notifier:
     async def handle(self, event: CloudEvent[Any]) -> int:
         """Record the deliveries the event's row asks for; how many were new."""
         lease = self.dispatcher.new_lease()
-        recorded = [doc for doc in self._deliveries(event, lease) if await self.store.record(doc)]
+        docs = await self._grouped(self._deliveries(event, lease), lease)
+        recorded = [doc for doc in docs if await self.store.record(doc)]
         await self._wake(recorded)
         return len(recorded)
 
@@ -52,9 +53,15 @@ class Notifier:
             docs += self._deliveries(event, lease)
             if i % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # let the sends in flight read their SMTP replies
-        recorded = await self.store.record_many(docs)
+        recorded = await self.store.record_many(await self._grouped(docs, lease))
         await self._wake(recorded)
         return len(recorded)
+
+    async def _grouped(self, docs: list[Doc], lease: str) -> list[Doc]:
+        """Open the send group of the deliveries to send at once, before they are recorded."""
+        if any(d.get("group") == lease for d in docs):
+            await self.dispatcher.open_group(lease, self.now())
+        return docs
 
     def _deliveries(self, event: CloudEvent[Any], lease: str) -> list[Doc]:
         message = MESSAGES[event.type]
@@ -123,5 +130,6 @@ class Notifier:
         if channel == "email":  # known now: the sent record need not carry it
             doc["message_id"] = message_id(ident, self.dispatcher.domain)
         if due <= now:  # ours to send at once: recorded claimed, no claiming write
-            doc.update(self.dispatcher.claimed_now(now, lease))
+            del doc["due_at"]  # the send group's lease is theirs
+            doc.update(self.dispatcher.claimed_now(lease))
         return doc

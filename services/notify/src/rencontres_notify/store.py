@@ -4,7 +4,8 @@
 to send (rendered once, at record time), where, its status, attempts, lease and schedule, and
 the events it owes the ops dashboard (`delivery.sent.v1` / `delivery.failed.v1`) in an embedded
 outbox written in the same update as the status. `sms_opt_outs`: numbers that answered STOP.
-`sms_daily`: SMS counted per number and Paris day.
+`sms_daily`: SMS counted per number and Paris day. `send_groups` (`groups.py`): the
+deliveries recorded together to send at once, and which of them were accepted.
 """
 
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from rencontres_kit.mongo import insert_new
 from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD
 
 from rencontres_notify.deliveries import DUE, FINAL, Status
+from rencontres_notify.groups import SendGroups
 
 Doc = dict[str, Any]
 Entry = dict[str, Any]
@@ -29,6 +31,7 @@ class DeliveryStore:
         self.processed = db["processed_events"]
         self.opt_outs = db["sms_opt_outs"]
         self.daily = db["sms_daily"]
+        self.groups = SendGroups(db["send_groups"])
 
     async def create_indexes(self) -> None:
         await self.deliveries.create_index([("registration_ids", ASCENDING)])
@@ -37,6 +40,8 @@ class DeliveryStore:
         await self.deliveries.create_index([("dead_letter_owed", ASCENDING)])
         await self.deliveries.create_index([(OWED_FIELD, ASCENDING)])
         await self.deliveries.create_index([("lease", ASCENDING)])
+        await self.deliveries.create_index([("group", ASCENDING)])
+        await self.groups.create_indexes()
 
     async def record(self, doc: Doc) -> bool:
         """Record a delivery to make; False when it was recorded before (a redelivered event)."""
@@ -78,6 +83,7 @@ class DeliveryStore:
             {
                 "$set": {"status": "sending", "lease": token, "due_at": now + lease},
                 "$inc": {"attempts": 1},
+                "$unset": {"group": ""},  # a lease of its own from now on
             },
             return_document=ReturnDocument.BEFORE,
         )
@@ -89,6 +95,7 @@ class DeliveryStore:
             {
                 "$set": {"status": "pending", "due_at": until, "deferred": why},
                 "$inc": {"attempts": -1},
+                "$unset": {"group": ""},
             },
         )
 
@@ -99,18 +106,14 @@ class DeliveryStore:
         published already (see `Dispatcher._published`)."""
         return await self._final(delivery_id, "sent", now, {"sent_at": now, **extra}, event)
 
-    async def sent_together(self, lease: str, now: datetime) -> int:
-        """Record as accepted every delivery still `sending` under `lease` (the dispatcher
-        moved every other outcome off `sending` first); how many. One write for a group:
-        equalities only, which FerretDB hands PostgreSQL. `sent_at` is the group's: when its
-        acceptances were recorded, at most the group's sending time after each acceptance."""
+    async def release_group(self, token: str, now: datetime) -> int:
+        """A group whose lease ran out: what is still `sending` in it is due now, one by one,
+        to be taken over like any lease run out (a copy may leave twice, counted)."""
         result = await self.deliveries.update_many(
-            {"lease": lease, "status": "sending"},
-            {
-                "$set": {"status": "sent", "updated_at": now, "sent_at": now},
-                "$unset": {"due_at": "", "lease": ""},
-            },
+            {"group": token, "status": "sending"},
+            {"$set": {"due_at": now, "updated_at": now}, "$unset": {"group": ""}},
         )
+        await self.groups.released(token, now)
         return result.modified_count
 
     async def retry(
@@ -126,7 +129,7 @@ class DeliveryStore:
         fields = {"status": "retrying", "due_at": at, "last_error": error, "updated_at": now}
         await self.deliveries.update_one(
             {"_id": delivery_id, "lease": token},
-            {"$set": {**fields, "maybe_sent": maybe_sent}},
+            {"$set": {**fields, "maybe_sent": maybe_sent}, "$unset": {"group": ""}},
         )
 
     async def failed(self, delivery_id: str, error: str, now: datetime, event: Entry) -> bool:
@@ -147,7 +150,7 @@ class DeliveryStore:
     ) -> bool:
         update: Doc = {
             "$set": {"status": status, "updated_at": now, **fields},
-            "$unset": {"due_at": "", "lease": ""},
+            "$unset": {"due_at": "", "lease": "", "group": ""},
         }
         if event is not None:
             update["$push"] = {OUTBOX_FIELD: event}
@@ -180,14 +183,17 @@ class DeliveryStore:
             found += await self.deliveries.find(
                 {"status": status}, fields, batch_size=5000
             ).to_list()
+            if status == "sent":  # and those a group recorded sent (first attempts, emails)
+                found += [{"channel": "email", "status": "sent"}] * await self.groups.sent_count()
         return found
 
     async def get(self, delivery_id: str) -> Doc | None:
-        return await self.deliveries.find_one({"_id": delivery_id})
+        doc = await self.deliveries.find_one({"_id": delivery_id})
+        return None if doc is None else (await self.groups.resolve([doc]))[0]
 
     async def for_registration(self, registration_id: str) -> list[Doc]:
         cursor = self.deliveries.find({"registration_ids": registration_id})
-        return await cursor.sort("created_at", ASCENDING).to_list()
+        return await self.groups.resolve(await cursor.sort("created_at", ASCENDING).to_list())
 
     async def erase(self, registration_id: str, now: datetime) -> int:
         """Forget where this registration's messages went and what they said, keeping that
@@ -200,14 +206,17 @@ class DeliveryStore:
             "erased_at": now,
             "updated_at": now,
         }
-        unsent = await self.deliveries.update_many(
-            {"registration_ids": registration_id, "status": {"$ne": "sent"}},
-            {"$set": {**blank, "status": "erased"}, "$unset": {"due_at": "", "lease": ""}},
-        )
-        sent = await self.deliveries.update_many(
-            {"registration_ids": registration_id, "status": "sent"}, {"$set": blank}
-        )
-        return unsent.modified_count + sent.modified_count
+        erased = 0
+        for doc in await self.for_registration(registration_id):  # a handful: one write each
+            if doc["status"] == "sent":  # a group's accepted member stays as its group says
+                update: Doc = {"$set": blank}
+                where: Doc = {"_id": doc["_id"]}
+            else:
+                unset = {"due_at": "", "lease": "", "group": ""}
+                update = {"$set": {**blank, "status": "erased"}, "$unset": unset}
+                where = {"_id": doc["_id"], "status": {"$ne": "sent"}}
+            erased += (await self.deliveries.update_one(where, update)).modified_count
+        return erased
 
     async def provider_status(self, delivery_id: str, status: str, now: datetime) -> bool:
         """What the SMS provider's status callback said about a sent message."""
