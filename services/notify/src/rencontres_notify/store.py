@@ -1,4 +1,4 @@
-"""The only code that talks to the notify database.
+"""The only code that talks to the notify database, with `groups.py` (send groups).
 
 `deliveries`: one document per message (see `deliveries.py` for its lifecycle), holding what
 to send (rendered once, at record time), where, its status, attempts, lease and schedule, and
