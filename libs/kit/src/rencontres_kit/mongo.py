@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
@@ -10,7 +11,16 @@ from pymongo.errors import BulkWriteError
 
 
 def connect(uri: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
-    return AsyncMongoClient(uri, appname=app_name, serverSelectionTimeoutMS=5000, tz_aware=True)
+    """Writes are acknowledged once a majority of a replica set holds them (`w=majority`,
+    journaled there by MongoDB's default), so a failover never loses an invoice number or a
+    recorded delivery that was acknowledged; said here rather than left to the cluster's
+    default, which an operator can change. A `w` in the URI wins. A single server (the local
+    FerretDB, a standalone MongoDB) treats majority as itself."""
+    query = {key.lower() for key in parse_qs(urlsplit(uri).query)}
+    concern: dict[str, Any] = {} if "w" in query else {"w": "majority"}
+    return AsyncMongoClient(
+        uri, appname=app_name, serverSelectionTimeoutMS=5000, tz_aware=True, **concern
+    )
 
 
 async def ping(db: AsyncDatabase[dict[str, Any]]) -> object:
