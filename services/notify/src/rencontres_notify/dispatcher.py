@@ -16,11 +16,10 @@ from time import monotonic
 from typing import Any
 
 from prometheus_client import Counter, Gauge
-from rencontres_contracts import topic_for
 from rencontres_kit.masking import mask
 from rencontres_kit.outbox import Publish, publish_entry
 
-from rencontres_notify import events
+from rencontres_notify import dead_letters, events
 from rencontres_notify.deliveries import DUE as DUE_STATUSES
 from rencontres_notify.deliveries import message_id
 from rencontres_notify.retry import Backoff, SendError, transient
@@ -426,23 +425,4 @@ class Dispatcher:
         return "failed"
 
     async def flush_dead_letters(self) -> None:
-        """Publish the dead letters failed deliveries owe: the source event's bytes on its
-        topic's dead-letter topic, with the reason; at least once (a crash re-publishes)."""
-        for doc in await self.store.dead_letters_owed():
-            source = doc.get("event_type", "")
-            try:
-                topic = topic_for(source).dead_letter
-            except KeyError:
-                topic = "notify.events.dlt"
-            reason = f"delivery {doc['_id']} failed: {doc.get('last_error', '')}"
-            headers = {
-                "x-dead-letter-reason": reason[:1000],
-                "x-consumer-group": self._group,
-                "x-original-topic": topic.removesuffix(".dlt"),
-                "x-delivery-id": doc["_id"],
-                "x-channel": doc["channel"],
-            }
-            await self._publish(
-                topic, doc["_id"].encode(), str(doc.get("event", "")).encode(), headers
-            )
-            await self.store.dead_lettered(doc["_id"])
+        await dead_letters.flush(self.store, self._publish, self._group)
