@@ -18,6 +18,7 @@ from rencontres_contracts import CloudEvent
 from rencontres_infra.stack import Endpoints
 from rencontres_kit.consumer import EventConsumer, Record
 from rencontres_notify.dispatcher import RESENDS, Dispatcher
+from rencontres_notify.figures import tally
 from rencontres_notify.handlers import router
 from rencontres_notify.notifier import Notifier
 from rencontres_notify.retry import transient
@@ -85,6 +86,7 @@ async def test_a_batchs_acceptances_are_one_write_and_a_retry_keeps_its_own(
 
     assert len(together) == 1 and one_by_one == []
     assert await statuses(store, events) == ["sent"] * 2 + ["retrying"] + ["sent"] * 3
+    assert await store.groups.collection.count_documents({"status": "open"}) == 0
     for address in addresses[:2] + addresses[3:]:
         assert len(await mails_to(http, endpoints.mail_url, address)) == 1
     monkeypatch.undo()  # the server takes it now; the retry is a claim and a write of its own
@@ -170,6 +172,9 @@ async def test_a_redelivered_batch_through_the_consumer_sends_nothing_new(
         [doc] = await store.for_registration(event.subject)
         assert doc["status"] == "sent" and doc["attempts"] == 1
     assert await store.processed.count_documents({}) == 0  # neither looked up nor recorded
+    groups = await store.groups.collection.find({}).to_list()
+    assert sorted(g["count"] for g in groups) == [0, 3]  # the redelivery's closed at once
+    assert {g["status"] for g in groups} == {"sent"}
 
 
 async def test_the_consumer_waits_while_too_many_recorded_deliveries_are_unsent(
@@ -212,7 +217,8 @@ async def test_a_groups_acceptances_are_read_back_sent_and_counted_though_no_del
     await dispatcher.send_claimed()
 
     raw = await store.deliveries.find({}).to_list()
-    assert {d["status"] for d in raw} == {"sending"} and len({d["group"] for d in raw}) == 1
+    # stored `grouped`, not `sending`: the lease scan's `sending` query never reads them
+    assert {d["status"] for d in raw} == {"grouped"} and len({d["group"] for d in raw}) == 1
     [group] = await store.groups.collection.find({}).to_list()
     assert group["status"] == "sent" and sorted(group["ids"]) == sorted(d["_id"] for d in raw)
     for event in events:
@@ -299,3 +305,106 @@ async def test_erasure_blanks_the_person_and_keeps_what_was_sent(
     await dispatcher.run_once()
     assert await mails_to(http, endpoints.mail_url, addresses[1]) == []
     assert (await store.get(f"{events[1].id}:email") or {})["status"] == "erased"
+
+
+async def test_a_group_recorded_sent_is_never_released_and_a_release_refuses_a_late_sender(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    make_dispatcher: Callable[..., Dispatcher],
+    store: DeliveryStore,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sent in time, a group is left alone after its lease. Late, its sender's write on the
+    group is refused once the release began, even before the members are freed: one email
+    is never both the group's and a delivery's `sent` (counted twice)."""
+    [on_time, late] = people(2)
+    resends = RESENDS.labels("email")._value.get()
+    assert await notifier.handle(submitted(on_time, None, False)) == 1
+    await dispatcher.send_claimed()
+    clock.advance(seconds=FAST.lease.total_seconds() + 1)
+    other = make_dispatcher()
+    await other.scan()
+    assert len(await mails_to(http, endpoints.mail_url, on_time)) == 1
+    assert RESENDS.labels("email")._value.get() == resends
+
+    event = submitted(late, None, False)
+    assert await notifier.handle(event) == 1
+    [token] = {d["group"] for d in dispatcher._hints.values()}
+    dispatcher._hints.clear()  # its sender is slow: it records after the release began
+    clock.advance(seconds=FAST.lease.total_seconds() + 1)
+    real_free = store.free_members
+    refused: list[bool] = []
+
+    async def late_sender_in_between(*args: Any) -> int:
+        refused.append(not await store.groups.sent(token, [f"{event.id}:email"], clock()))
+        return await real_free(*args)
+
+    monkeypatch.setattr(store, "free_members", late_sender_in_between)
+    await other.scan()  # releases the group, takes the member over and sends it
+    assert refused == [True]
+    counts = tally(await store.delivery_summaries(("sent",)))
+    assert counts[("email", "sent")] == 2 and counts[("email", "resent")] == 1  # 2 emails
+    assert RESENDS.labels("email")._value.get() == resends + 1
+
+
+async def test_deliveries_recorded_after_their_group_was_released_are_still_sent(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    make_dispatcher: Callable[..., Dispatcher],
+    store: DeliveryStore,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The insert lands more than a lease after the group was opened (a failover, a lagging
+    majority): another replica released the empty group meanwhile. The notifier sees it and
+    leaves the deliveries due for the scan, as never tried, instead of sending from memory."""
+    [address] = people(1)
+    other = make_dispatcher()
+    real_open = dispatcher.open_group
+
+    async def open_then_stall(lease: str, now: Any) -> None:
+        await real_open(lease, now)
+        clock.advance(seconds=FAST.lease.total_seconds() + 1)
+        await other.scan()  # another replica's lease scan releases the (still empty) group
+
+    monkeypatch.setattr(dispatcher, "open_group", open_then_stall)
+    resends = RESENDS.labels("email")._value.get()
+    event = submitted(address, None, False)
+    assert await notifier.handle_many([event]) == 1
+    assert dispatcher._hints == {}  # not sent from memory
+
+    await other.scan()
+    assert len(await mails_to(http, endpoints.mail_url, address)) == 1
+    doc = await store.get(f"{event.id}:email")
+    assert doc and doc["status"] == "sent" and doc["attempts"] == 1
+    assert RESENDS.labels("email")._value.get() == resends  # never tried before: no resend
+
+
+async def test_erasure_blanks_a_delivery_recorded_sent_between_its_read_and_its_write(
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    store: DeliveryStore,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    [address] = people(1)
+    event = submitted(address, None, False)
+    assert await notifier.handle_many([event]) == 1
+    dispatcher._hints.clear()
+    delivery = f"{event.id}:email"
+    real = store.for_registration
+
+    async def read_then_sent(registration_id: str) -> list[dict[str, Any]]:
+        docs = await real(registration_id)
+        await store.sent(delivery, clock(), {})  # an attempt of its own records its acceptance
+        return docs
+
+    monkeypatch.setattr(store, "for_registration", read_then_sent)
+    assert await store.erase(event.subject, clock()) == 1
+    doc = await store.deliveries.find_one({"_id": delivery})
+    assert doc and doc["status"] == "sent" and doc["to"] == "" and doc["content"] == {}

@@ -9,15 +9,24 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+WRITE_TIMEOUT_MS = 10_000
+
 
 def connect(uri: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
     """Writes are acknowledged once a majority of a replica set holds them (`w=majority`,
     journaled there by MongoDB's default), so a failover never loses an invoice number or a
     recorded delivery that was acknowledged; said here rather than left to the cluster's
-    default, which an operator can change. A `w` in the URI wins. A single server (the local
-    FerretDB, a standalone MongoDB) treats majority as itself."""
-    query = {key.lower() for key in parse_qs(urlsplit(uri).query)}
-    concern: dict[str, Any] = {} if "w" in query else {"w": "majority"}
+    default, which an operator can change. A write that no majority confirms within 10 s
+    (`wtimeoutMS`: a set that lost its majority) fails instead of holding its caller for
+    ever; it may still have been applied, which every writer here tolerates (inserts of
+    fixed ids, conditional updates). A `w` or `wtimeoutMS` in the URI wins. A single server
+    (the local FerretDB, a standalone MongoDB) treats majority as itself."""
+    given = {key.lower() for key in parse_qs(urlsplit(uri).query, keep_blank_values=True)}
+    concern: dict[str, Any] = {}
+    if "w" not in given:
+        concern["w"] = "majority"
+    if "wtimeoutms" not in given:
+        concern["wTimeoutMS"] = WRITE_TIMEOUT_MS
     return AsyncMongoClient(
         uri, appname=app_name, serverSelectionTimeoutMS=5000, tz_aware=True, **concern
     )

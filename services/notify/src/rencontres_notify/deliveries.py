@@ -11,9 +11,11 @@ Lifecycle (the one table of statuses):
 A `sending` delivery carries a lease (`due_at` is when it runs out): nobody else claims it
 before then, so a slow send is never doubled by a second worker; after it, the sender is
 presumed dead and another may take over (the one window where a second copy may leave).
-A delivery recorded to go at once is `sending` in a send group instead (`group`, no
+A delivery recorded to go at once is stored `grouped` instead, in a send group (`group`, no
 `due_at`): the group's lease is its own, and the group records which of its emails were
-accepted, so such a delivery reads `sent` through its group (`groups.py`).
+accepted. Readers never see `grouped`: through its group it reads `sent`, or `sending` while
+the group is out (`groups.py`). Nothing scans for `grouped`: a group whose lease ran out makes
+its members `sending` and due.
 """
 
 import re
@@ -33,6 +35,8 @@ STATUSES: dict[Status, str] = {
 }
 DUE: tuple[Status, ...] = ("pending", "retrying", "sending")
 FINAL: tuple[Status, ...] = ("sent", "failed", "suppressed", "erased")
+GROUPED = "grouped"
+"""The stored status of a send group's member (`groups.py`); never shown as such."""
 
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+")
 

@@ -21,7 +21,7 @@ from rencontres_kit.outbox import Publish, publish_entry
 
 from rencontres_notify import dead_letters, events
 from rencontres_notify.deliveries import DUE as DUE_STATUSES
-from rencontres_notify.deliveries import message_id
+from rencontres_notify.deliveries import GROUPED, message_id
 from rencontres_notify.retry import Backoff, SendError, transient
 from rencontres_notify.senders import (
     Email,
@@ -125,7 +125,7 @@ class Dispatcher:
         of their send group (`groups.py`, opened first by `open_group`), whose lease is
         theirs: their acceptances are recorded on the group, by one write
         (`_send_group`); a crash leaves the group's lease to run out."""
-        return {"status": "sending", "lease": lease, "group": lease, "attempts": 1}
+        return {"status": GROUPED, "lease": lease, "group": lease, "attempts": 1}
 
     async def open_group(self, lease: str, now: datetime) -> None:
         await self.store.groups.open(lease, now, now + self.policy.lease)
@@ -232,13 +232,13 @@ class Dispatcher:
 
         Every other outcome (a refusal, a retry, an SMS, an event the broker did not take, which
         then rides its delivery's outbox) is recorded by its own write first, moving its
-        delivery off `sending`, so what is left `sending` in the group is exactly what was
+        delivery off `grouped`, so what is left `grouped` in the group is exactly what was
         accepted and published. When an attempt or one of those writes failed in a way that
         leaves a delivery's state unknown, the acceptances are recorded one by one instead and
-        the group is left to run out. A group whose lease ran out was released (its deliveries
-        taken over one by one) and is not touched. A crash before the write leaves the group's
-        lease to run out: the window for a second copy (same Message-ID, counted) spans the
-        group's sending time."""
+        the group is left to run out. A group whose release began (its lease ran out) refuses
+        the write, and the acceptances are recorded one by one. A crash before the write
+        leaves the group's lease to run out: the window for a second copy (same Message-ID,
+        counted) spans the group's sending time."""
         try:
             await self._send_and_record(lease, docs)
         finally:
@@ -247,8 +247,6 @@ class Dispatcher:
     async def _send_and_record(self, lease: str, docs: list[Doc]) -> None:
         accepted: list[Accepted] = []
         outcomes = await asyncio.gather(*(self._guarded(d["_id"], d, accepted) for d in docs))
-        if not accepted:
-            return
         published = await asyncio.gather(*(self._published(a.entry) for a in accepted))
         settled = UNKNOWN not in outcomes
         together = []
@@ -264,8 +262,9 @@ class Dispatcher:
         await self._record_together(lease, together, settled)
 
     async def _record_together(self, lease: str, accepted: list[Accepted], settled: bool) -> None:
-        if not accepted:  # none, or all recorded with their event in the outbox already
-            return
+        """Record the group `sent` with its accepted emails (none: an empty list, so that it is
+        not left open to run out); when a member's state is unknown, the acceptances on the
+        deliveries instead, the group left to run out and release that member."""
         now = self.now()
         try:
             if not settled:
@@ -274,7 +273,8 @@ class Dispatcher:
                 return
             ids = [done.delivery_id for done in accepted]
             if not await self.store.groups.sent(lease, ids, now):
-                log.warning("group %s released before its %d acceptances", lease, len(ids))
+                if ids:
+                    log.warning("group %s released before its %d acceptances", lease, len(ids))
                 for done in accepted:
                     await self.store.sent(done.delivery_id, now, done.extra)
         except Exception:
@@ -296,8 +296,8 @@ class Dispatcher:
         return len(ids) == self.policy.batch
 
     async def _release_groups(self) -> None:
-        """Groups whose lease ran out (their sender crashed, or was stopped mid-group): what is
-        still `sending` in them becomes due, to be taken over one by one by this scan."""
+        """Groups whose lease ran out (their sender crashed, stalled, or was stopped): what is
+        still `grouped` in them becomes due, to be taken over one by one by this scan."""
         now = self.now()
         for token in await self.store.groups.expired(now, self.policy.batch):
             released = await self.store.release_group(token, now)

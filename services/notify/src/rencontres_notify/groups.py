@@ -5,14 +5,18 @@ update per email, the write FerretDB does slowest (an `update_many` by the lease
 rewrote every document: about 1.1 ms of FerretDB and PostgreSQL CPU per email during a drain,
 more than a third of the platform's CPU per email). A group is recorded instead:
 
-    open ──every email of it accepted or settled──▶ sent (the accepted ids, one write)
-      └──its lease ran out (a crash)──▶ released (its deliveries due again, one by one)
+    open ──its sends done──▶ sent (the accepted ids, one write; none accepted: an empty list)
+      └──its lease ran out (a crash, a stall)──▶ releasing ──members due again──▶ released
 
-Its deliveries are inserted `sending` with `group` set to its token and no `due_at` (the
-group's is their lease): what is still `sending` in a group recorded `sent` was accepted, and
-every reader of a delivery's status resolves it here (`resolve`). Any other outcome of a
-member (a refusal, a retry, an SMS, an acceptance whose event the broker did not take) is
-written on the delivery itself, which leaves `sending`, as before.
+Its deliveries are stored `grouped`, with `group` set to its token and no `due_at` (the
+group's lease is theirs). No scan looks for `grouped`: what is still `grouped` in a group
+recorded `sent` was accepted, and every reader of a delivery's status resolves it here
+(`resolve`). Any other outcome of a member (a refusal, a retry, an SMS, an acceptance whose
+event the broker did not take) is written on the delivery itself, which leaves `grouped`.
+A release first takes the group out of `open` (so a late sender's write on it is refused and
+it records its acceptances on the deliveries instead), then makes its members `sending` and
+due, to be taken over one by one, then marks it `released`; a crash in between leaves it
+`releasing`, which the next lease scan finishes.
 """
 
 from collections.abc import Iterable
@@ -22,12 +26,14 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
+from rencontres_notify.deliveries import GROUPED
+
 Doc = dict[str, Any]
 
 
 def grouped(doc: Doc) -> bool:
-    """Still `sending` under its group: its status is the group's to tell."""
-    return doc.get("status") == "sending" and "group" in doc
+    """A member whose status is its group's to tell."""
+    return doc.get("status") == GROUPED
 
 
 class SendGroups:
@@ -45,8 +51,8 @@ class SendGroups:
         )
 
     async def sent(self, token: str, ids: list[str], now: datetime) -> bool:
-        """Record the group's accepted emails, in one write; False when its lease ran out and
-        it was released (its deliveries are someone else's now)."""
+        """Record the group's accepted emails (maybe none), in one write; False when its
+        release began (its lease ran out: its deliveries are someone else's now)."""
         result = await self.collection.update_one(
             {"_id": token, "status": "open"},
             {
@@ -57,16 +63,32 @@ class SendGroups:
         return result.modified_count == 1
 
     async def expired(self, now: datetime, limit: int) -> list[str]:
-        """Open groups whose lease ran out (the status an equality FerretDB hands PostgreSQL;
-        open groups are few: those being sent)."""
-        cursor = self.collection.find({"status": "open", "due_at": {"$lte": now}}, {"_id": 1})
-        return [d["_id"] async for d in cursor.limit(limit)]
+        """Groups whose lease ran out, open or left releasing by a crash (their status an
+        equality FerretDB hands PostgreSQL; such groups are few: those being sent)."""
+        found: list[str] = []
+        for status in ("releasing", "open"):
+            cursor = self.collection.find({"status": status, "due_at": {"$lte": now}}, {"_id": 1})
+            found += [d["_id"] async for d in cursor.limit(limit)]
+        return found[:limit]
+
+    async def releasing(self, token: str) -> bool:
+        """Take the group out of `open` for its release; False when it was recorded `sent`
+        first (its sender was only late), or released already."""
+        result = await self.collection.update_one(
+            {"_id": token, "status": {"$in": ["open", "releasing"]}},
+            {"$set": {"status": "releasing"}},
+        )
+        return result.matched_count == 1
 
     async def released(self, token: str, now: datetime) -> None:
         await self.collection.update_one(
-            {"_id": token, "status": "open"},
+            {"_id": token, "status": "releasing"},
             {"$set": {"status": "released", "released_at": now}, "$unset": {"due_at": ""}},
         )
+
+    async def is_open(self, token: str) -> bool:
+        group = await self.collection.find_one({"_id": token}, {"status": 1})
+        return group is not None and group["status"] == "open"
 
     async def sent_count(self) -> int:
         """Emails recorded sent by their group (every accepted member is an email)."""
@@ -74,8 +96,8 @@ class SendGroups:
         return sum([d.get("count", 0) async for d in cursor])
 
     async def resolve(self, docs: Iterable[Doc]) -> list[Doc]:
-        """The deliveries as their status really is: one still `sending` in a group recorded
-        sent is `sent` (at the group's time) if it was among the accepted."""
+        """The deliveries as readers see them: a member is `sent` (at its group's time) if its
+        group recorded it accepted, `sending` otherwise (its group is still out)."""
         docs = list(docs)
         tokens = {d["group"] for d in docs if grouped(d)}
         groups = {}
@@ -85,9 +107,11 @@ class SendGroups:
                 groups[token] = (set(group["ids"]), group["sent_at"])
         resolved = []
         for doc in docs:
-            accepted, at = groups.get(doc.get("group", ""), ((), None))
-            if grouped(doc) and doc["_id"] in accepted:
-                doc = {k: v for k, v in doc.items() if k not in ("lease", "group")}
-                doc.update(status="sent", sent_at=at, updated_at=at)
+            if grouped(doc):
+                accepted, at = groups.get(doc["group"], ((), None))
+                doc = {**doc, "status": "sending"}
+                if doc["_id"] in accepted:
+                    doc = {k: v for k, v in doc.items() if k not in ("lease", "group")}
+                    doc.update(status="sent", sent_at=at, updated_at=at)
             resolved.append(doc)
         return resolved

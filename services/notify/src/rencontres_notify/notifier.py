@@ -36,32 +36,44 @@ class Notifier:
 
     async def handle(self, event: CloudEvent[Any]) -> int:
         """Record the deliveries the event's row asks for; how many were new."""
-        lease = self.dispatcher.new_lease()
-        docs = await self._grouped(self._deliveries(event, lease), lease)
-        recorded = [doc for doc in docs if await self.store.record(doc)]
-        await self._wake(recorded)
-        return len(recorded)
+        return await self.handle_many([event])
 
     async def handle_many(self, events: Sequence[CloudEvent[Any]]) -> int:
-        """What `handle` does for each event, with one insert for them all (the consumer's
-        batch path): a delivery recorded before (a redelivered event) is left as it is. The
-        deliveries to send at once are claimed under one lease, so that their acceptances are
-        recorded together too."""
+        """Record the deliveries of the events with one insert for them all: a delivery
+        recorded before (a redelivered event) is left as it is. Those to send at once form one
+        send group, so that their acceptances are recorded together too."""
         lease = self.dispatcher.new_lease()
         docs = []
         for i, event in enumerate(events):
             docs += self._deliveries(event, lease)
             if i % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # let the sends in flight read their SMTP replies
-        recorded = await self.store.record_many(await self._grouped(docs, lease))
-        await self._wake(recorded)
+        recorded, send_now = await self._record(docs, lease)
+        if recorded:
+            self.dispatcher.wake(*send_now)
+            await self.dispatcher.room()  # wait while the dispatcher has too much unsent
         return len(recorded)
 
-    async def _grouped(self, docs: list[Doc], lease: str) -> list[Doc]:
-        """Open the send group of the deliveries to send at once, before they are recorded."""
-        if any(d.get("group") == lease for d in docs):
-            await self.dispatcher.open_group(lease, self.now())
-        return docs
+    async def _record(self, docs: list[Doc], lease: str) -> tuple[list[Doc], list[Doc]]:
+        """Insert the deliveries, their send group opened first; the new ones, and those of
+        them for the dispatcher to send at once (the group's, if it is still open).
+
+        A group none of whose members is new (a redelivered batch) is closed at once. One
+        released while its members were being inserted (the insert stalled past the lease:
+        a failover, a lagging majority) has nobody left to release them: they are made
+        `pending` and due here, for the dispatcher's scan, instead of being sent from memory."""
+        now = self.now()
+        if not any(d.get("group") == lease for d in docs):
+            return await self.store.record_many(docs), []
+        await self.dispatcher.open_group(lease, now)
+        recorded = await self.store.record_many(docs)
+        members = [d for d in recorded if d.get("group") == lease]
+        if not members:
+            await self.store.groups.sent(lease, [], now)
+        elif not await self.store.groups.is_open(lease):
+            await self.store.free_members(lease, now, "pending")
+            return recorded, []
+        return recorded, members
 
     def _deliveries(self, event: CloudEvent[Any], lease: str) -> list[Doc]:
         message = MESSAGES[event.type]
@@ -73,12 +85,6 @@ class Notifier:
                     if doc is not None:
                         docs.append(doc)
         return docs
-
-    async def _wake(self, recorded: list[Doc]) -> None:
-        """Hand what is to go at once to the dispatcher; wait while it has too much unsent."""
-        if recorded:
-            self.dispatcher.wake(*(d for d in recorded if d["status"] == "sending"))
-            await self.dispatcher.room()
 
     async def erase(self, registration_id: str) -> int:
         return await self.store.erase(registration_id, self.now())

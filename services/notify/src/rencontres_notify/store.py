@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from rencontres_kit.mongo import insert_new
 from rencontres_kit.outbox import OUTBOX_FIELD, OWED_FIELD
 
-from rencontres_notify.deliveries import DUE, FINAL, Status
+from rencontres_notify.deliveries import DUE, FINAL, GROUPED, Status
 from rencontres_notify.groups import SendGroups
 
 Doc = dict[str, Any]
@@ -107,13 +107,23 @@ class DeliveryStore:
         return await self._final(delivery_id, "sent", now, {"sent_at": now, **extra}, event)
 
     async def release_group(self, token: str, now: datetime) -> int:
-        """A group whose lease ran out: what is still `sending` in it is due now, one by one,
-        to be taken over like any lease run out (a copy may leave twice, counted)."""
-        result = await self.deliveries.update_many(
-            {"group": token, "status": "sending"},
-            {"$set": {"due_at": now, "updated_at": now}, "$unset": {"group": ""}},
-        )
+        """A group whose lease ran out: out of `open` first (a late sender's write on it is
+        then refused), then what is still `grouped` in it becomes `sending` and due now, to be
+        taken over one by one like any lease run out (a copy may leave twice, counted)."""
+        if not await self.groups.releasing(token):
+            return 0  # recorded sent first: its sender was only late
+        freed = await self.free_members(token, now, "sending")
         await self.groups.released(token, now)
+        return freed
+
+    async def free_members(self, token: str, now: datetime, status: Status) -> int:
+        """The group's members still `grouped`, made `status` and due now, each on its own."""
+        fields: Doc = {"status": status, "due_at": now, "updated_at": now}
+        if status == "pending":  # never tried: the claim counts the first attempt
+            fields["attempts"] = 0
+        result = await self.deliveries.update_many(
+            {"group": token, "status": GROUPED}, {"$set": fields, "$unset": {"group": ""}}
+        )
         return result.modified_count
 
     async def retry(
@@ -208,14 +218,19 @@ class DeliveryStore:
         }
         erased = 0
         for doc in await self.for_registration(registration_id):  # a handful: one write each
-            if doc["status"] == "sent":  # a group's accepted member stays as its group says
-                update: Doc = {"$set": blank}
-                where: Doc = {"_id": doc["_id"]}
-            else:
+            if doc["status"] != "sent":  # not gone out: never will
                 unset = {"due_at": "", "lease": "", "group": ""}
-                update = {"$set": {**blank, "status": "erased"}, "$unset": unset}
-                where = {"_id": doc["_id"], "status": {"$ne": "sent"}}
-            erased += (await self.deliveries.update_one(where, update)).modified_count
+                result = await self.deliveries.update_one(
+                    {"_id": doc["_id"], "status": {"$ne": "sent"}},
+                    {"$set": {**blank, "status": "erased"}, "$unset": unset},
+                )
+                if result.modified_count:
+                    erased += 1
+                    continue
+            # sent (a group's accepted member stays as its group says), or just recorded sent
+            # by an attempt of its own between the read and the write above
+            result = await self.deliveries.update_one({"_id": doc["_id"]}, {"$set": blank})
+            erased += result.modified_count
         return erased
 
     async def provider_status(self, delivery_id: str, status: str, now: datetime) -> bool:
