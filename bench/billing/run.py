@@ -18,7 +18,6 @@ import os
 import platform
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from rencontres_infra.procs import spawn, stop_group
 from rencontres_infra.stack import Ports, Stack
 
 from bench.registration.cpu import cpu_seconds
+from bench.scratch import scratch_dir
 from services.billing.tests import factories
 
 REPO = Path(__file__).resolve().parents[2]
@@ -165,7 +165,7 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     RESULTS.mkdir(exist_ok=True)
-    state = Path(tempfile.mkdtemp(prefix="rencontres-bench-billing-"))
+    state = scratch_dir("rencontres-bench-billing-")
     tag = time.strftime("%H%M%S")
     real_topic, bare_topic = f"bench-billing-{tag}", f"bench-bare-{tag}"
     results = []
@@ -238,7 +238,7 @@ def main() -> None:
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
             "events": args.events,
-            "stack_state": str(state),
+            "stack_state": str(state) if os.environ.get("BENCH_KEEP_STATE") == "1" else None,
             "load_average": os.getloadavg(),
         },
         "results": results,

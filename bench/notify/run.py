@@ -19,7 +19,6 @@ import platform
 import signal
 import statistics
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -38,6 +37,8 @@ from rencontres_infra.stack import Ports, Stack
 from rencontres_notify.messages import MESSAGES
 from rencontres_notify.rendering import render_email
 from rencontres_notify.senders import OutgoingEmail, build_message
+
+from bench.scratch import scratch_dir
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "bench-results"
@@ -235,7 +236,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     RESULTS.mkdir(exist_ok=True)
     load_at_start = os.getloadavg()[0]
-    state = Path(tempfile.mkdtemp(prefix="rencontres-bench-notify-"))
+    state = scratch_dir("rencontres-bench-notify-")
     tag = uuid.uuid4().hex[:6]
     with Stack(state, Ports.from_env(offset=args.offset), ephemeral=True) as stack:
         endpoints = stack.start_infra()

@@ -15,7 +15,6 @@ import json
 import signal
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +24,7 @@ import httpx
 from rencontres_infra.stack import Ports, Stack
 
 from bench.registration.run import student_body, write_catalog
+from bench.scratch import scratch_dir
 
 RESULTS = Path("bench-results")
 TARGET_P95_MS = 300.0
@@ -131,7 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the stack on kill, too
     RESULTS.mkdir(exist_ok=True)
-    state = Path(tempfile.mkdtemp(prefix="rencontres-bench-ops-"))
+    state = scratch_dir("rencontres-bench-ops-")
     with Stack(state, Ports.from_env(offset=args.offset), ephemeral=True) as stack:
         stack.start_infra()
         extra = {

@@ -23,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -35,6 +34,7 @@ from rencontres_registration.catalog import DEFAULT_CATALOG
 
 from bench.registration import ferretdb_ops
 from bench.registration.cpu import cpu_seconds
+from bench.scratch import scratch_dir
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -392,7 +392,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk")
     RESULTS.mkdir(exist_ok=True)
-    state = Path(tempfile.mkdtemp(prefix="rencontres-bench-"))
+    state = scratch_dir("rencontres-bench-")
     ports = Ports.from_env(offset=args.offset)
     baseline_port = ports.registration + 50
     tag = time.strftime("%H%M%S")
@@ -439,7 +439,7 @@ def main() -> None:
             "seconds_per_measurement": args.seconds,
             "endpoint": f"POST {PATH} (student_pass, edition {EDITION})",
             "services_running": list(running),
-            "stack_state": str(state),
+            "stack_state": str(state) if os.environ.get("BENCH_KEEP_STATE") == "1" else None,
         },
         "closed_loop": [asdict(c) for c in closed],
         "open_loop": [asdict(o) for o in opened],
