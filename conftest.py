@@ -6,6 +6,7 @@ while a developer's `make run` is up. Everything is stopped when the session end
 """
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
@@ -27,10 +28,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """The platform every infra test shares. Its state (data and logs, about 50 MB) is removed
+    after a run without failures and kept after one with failures, for its logs."""
     offset = int(os.environ.get("RENCONTRES_TEST_PORT_OFFSET", "1000"))
     state = Path(tempfile.mkdtemp(prefix="rencontres-test-"))
-    with ExitStack() as cleanup:
+    cleanup_state = ExitStack()
+    cleanup_state.callback(_forget_if_passed, request.session, state)
+    with cleanup_state, ExitStack() as cleanup:
         given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MONGODB_URI")
         if not given and docker_answers():
             _containers(cleanup)
@@ -40,6 +45,13 @@ def stack() -> Iterator[Stack]:
         running.start_infra()
         running.start_services(extra_env=_service_env(state))
         yield running
+
+
+def _forget_if_passed(session: pytest.Session, state: Path) -> None:
+    if session.testsfailed == 0:
+        shutil.rmtree(state, ignore_errors=True)
+    else:
+        print(f"\nthe test platform's state and logs are kept in {state}")
 
 
 TEST_EDITIONS = """
