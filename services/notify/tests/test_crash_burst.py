@@ -1,10 +1,10 @@
 """Notify killed with SIGKILL twice during a burst of events, restarted each time: every expected
 email reaches the catcher (a Mailpit of the test's own) with one distinct Message-ID per
 message; any extra copy repeats a Message-ID already seen and is counted by the resend metric of
-the process that sent it; and the delivery log ends with every delivery `sent`, once
-(acceptances are recorded a group at a time, so a kill leaves whole groups to take over). The
-burst is 1,000 events, as the issue asks (about a minute on the shared two-core machine since
-notify consumes partitions side by side); `NOTIFY_CRASH_BURST` changes it."""
+the process that sent it; and the delivery log, read as staff read it (through the send
+groups), ends with every delivery `sent`, once (acceptances are recorded on the send group, so
+a kill leaves whole groups to be released and taken over). The burst is 1,000 events, as the
+issue asks (about 30 s on the shared two-core machine); `NOTIFY_CRASH_BURST` changes it."""
 
 import asyncio
 import os
