@@ -42,7 +42,8 @@ class Issuer:
             "AV": store.credit_notes,
         }
         self._numbering: dict[Series, Numbering] = {
-            series: Numbering(store.counters, documents, series, self._batch_helper(series))
+            # a helper finishing a claim another writer left pending reads its drafts
+            series: Numbering(store.counters, documents, series, self._batch_stamper(series))
             for series, documents in self._documents.items()
         }
         self._fresh: dict[str, Doc] = {}
@@ -66,7 +67,11 @@ class Issuer:
         fresh = {d["_id"]: d for d in inserted}  # as stored: no read needed
         ids = [d["_id"] for d in drafts if d["_id"] in fresh]
         await self._numbering["FAC"].number_batch(
-            batch, ids, self.today().year, self._bulk_stamper(fresh, traces), self._stamper("FAC")
+            batch,
+            ids,
+            self.today().year,
+            self._batch_stamper("FAC", fresh, traces),
+            self._stamper("FAC"),
         )
         for draft in drafts:
             if draft["_id"] not in fresh:
@@ -87,15 +92,6 @@ class Issuer:
                 await self.number(series, draft_id)
                 finished += 1
         return finished
-
-    def _bulk_stamper(self, fresh: dict[str, Doc], traces: dict[str, str | None]) -> StampMany:
-        """Number invoice drafts this writer inserted (`fresh`, as stored)."""
-        return self._batch_stamper("FAC", fresh, traces)
-
-    def _batch_helper(self, series: Series) -> StampMany:
-        """Finish a batch claim another writer left pending (its drafts read by the claim's
-        token), writing again the events of all of the claim's documents."""
-        return self._batch_stamper(series)
 
     def _batch_stamper(
         self,

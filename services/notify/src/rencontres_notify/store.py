@@ -43,14 +43,6 @@ class DeliveryStore:
         await self.deliveries.create_index([("group", ASCENDING)])
         await self.groups.create_indexes()
 
-    async def record(self, doc: Doc) -> bool:
-        """Record a delivery to make; False when it was recorded before (a redelivered event)."""
-        try:
-            await self.deliveries.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        return True
-
     async def record_many(self, docs: list[Doc]) -> list[Doc]:
         """Record several deliveries in one insert; those that were new (the others were
         recorded before: a redelivered event)."""
