@@ -5,8 +5,8 @@ from typing import Any
 
 import httpx
 import pytest
-from rencontres_kit.limits import BodySizeLimit
-from rencontres_registration.security import NoControlCharacters, RateLimit
+from rencontres_kit.limits import BodySizeLimit, NoControlCharacters
+from rencontres_registration.security import RateLimit
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request

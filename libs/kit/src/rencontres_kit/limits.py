@@ -1,5 +1,11 @@
-"""Request size: every service refuses a body larger than it will ever need, before reading it
-all (a webhook or a form is a few kilobytes; a stranger's 20 MB stays out of memory)."""
+"""What every service refuses before routing: a body larger than it will ever need, before
+reading it all (a webhook or a form is a few kilobytes; a stranger's 20 MB stays out of
+memory), and a control character in the address (a NUL would reach the database and answer
+500)."""
+
+import json
+import re
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,3 +63,32 @@ async def refuse(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class NoControlCharacters:
+    """422 for a path or a query parameter holding a control character (a NUL would reach
+    the database, which refuses it, and answer 500), naming the parameter to fix."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (where := _control_character_in(scope)):
+            message = "control characters are not allowed"
+            detail = [{"loc": where, "msg": message, "type": "value_error"}]
+            await refuse(send, 422, json.dumps({"detail": detail}).encode())
+            return
+        await self.app(scope, receive, send)
+
+
+def _control_character_in(scope: Scope) -> list[str] | None:
+    if _CONTROL.search(scope["path"]):
+        return ["path"]
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if _CONTROL.search(name) or _CONTROL.search(value):
+            return ["query", name]
+    return None

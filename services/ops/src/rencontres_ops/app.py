@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import REGISTRY
 from rencontres_kit.health import health_router
-from rencontres_kit.limits import BodySizeLimit
+from rencontres_kit.limits import BodySizeLimit, NoControlCharacters
 
 from rencontres_ops import routes
 from rencontres_ops.auth import LoginRequired, Sessions
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Rencontres — ops dashboard", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NoControlCharacters)
     app.state.settings = settings
     app.state.collector = collector
     app.state.desk = desk

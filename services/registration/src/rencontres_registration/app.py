@@ -14,7 +14,7 @@ from rencontres_kit.business import Sampler
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
-from rencontres_kit.limits import BodySizeLimit
+from rencontres_kit.limits import BodySizeLimit, NoControlCharacters
 from rencontres_kit.mongo import connect, ping
 from rencontres_kit.outbox import OutboxRelay
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -31,7 +31,6 @@ from rencontres_registration.handlers import router
 from rencontres_registration.invoices import Invoices
 from rencontres_registration.links import Links
 from rencontres_registration.security import (
-    NoControlCharacters,
     RateLimit,
     RedactSecrets,
 )

@@ -1,10 +1,8 @@
-"""Abuse limits on the public surface: a per-client rate on POSTs, no control characters in
-the address, and no private-link token in the access log (the size limit is the kit's)."""
+"""Abuse limits on the public surface: a per-client rate on POSTs and no private-link token in
+the access log (the size limit and the control-character check are the kit's)."""
 
-import json
 import logging
 import math
-import re
 import time
 from collections import OrderedDict
 from urllib.parse import parse_qsl, urlencode
@@ -56,35 +54,6 @@ class RateLimit:
 def _client(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class NoControlCharacters:
-    """422 for a path or a query parameter holding a control character (a NUL would reach
-    the database, which refuses it, and answer 500), naming the parameter to fix."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (where := _control_character_in(scope)):
-            message = "control characters are not allowed"
-            detail = [{"loc": where, "msg": message, "type": "value_error"}]
-            await _refuse(send, 422, json.dumps({"detail": detail}).encode())
-            return
-        await self.app(scope, receive, send)
-
-
-def _control_character_in(scope: Scope) -> list[str] | None:
-    if _CONTROL.search(scope["path"]):
-        return ["path"]
-    query = scope.get("query_string", b"").decode("latin-1")
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if _CONTROL.search(name) or _CONTROL.search(value):
-            return ["query", name]
-    return None
 
 
 SECRET_PARAMETERS = frozenset({"t", "k"})
