@@ -12,7 +12,7 @@ from rencontres_kit.business import Sampler
 from rencontres_kit.consumer import EventConsumer
 from rencontres_kit.health import health_router
 from rencontres_kit.kafka import make_broker, publisher, subscribe
-from rencontres_kit.limits import BodySizeLimit, NoControlCharacters
+from rencontres_kit.limits import BodySizeLimit
 from rencontres_kit.mongo import connect, ping
 from rencontres_kit.outbox import OutboxRelay
 
@@ -104,7 +104,6 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     app = FastAPI(title="Rencontres — billing", version="0.2.0", lifespan=lifespan)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(NoControlCharacters)
     app.state.settings = settings
     app.state.billing = billing
     app.state.scheduler = scheduler
